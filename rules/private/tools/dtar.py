@@ -1,0 +1,87 @@
+"""Writes a directory tree as a deterministic tar.
+
+In:  a root directory (its entries become the tar's entries, relative to it), a fixed mtime.
+Out: one uncompressed tar, byte-identical for identical trees: entries sorted by path, parent
+     directories included, owner uid/gid 0 with no user or group names, the given mtime, modes
+     normalised (directories and executables 0755, other files 0644, symlinks kept as symlinks),
+     PAX headers only where a path is too long for ustar.
+
+Usage: dtar.py --root DIR --mtime EPOCH --output FILE.tar
+"""
+
+import argparse
+import os
+import stat
+import sys
+import tarfile
+
+
+def tar_entries(root):
+    """Yields (relative path, absolute path) for every entry below root, sorted by path."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            found.append((os.path.relpath(full, root), full))
+    found.sort(key=lambda entry: entry[0].encode("utf-8", "surrogateescape"))
+    return found
+
+
+def tar_info(rel, full, mtime):
+    """The normalised TarInfo for one entry."""
+    st = os.lstat(full)
+    info = tarfile.TarInfo(rel)
+    info.mtime = mtime
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if stat.S_ISLNK(st.st_mode):
+        info.type = tarfile.SYMTYPE
+        info.linkname = os.readlink(full)
+        info.mode = 0o777
+    elif stat.S_ISDIR(st.st_mode):
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    elif stat.S_ISREG(st.st_mode):
+        info.type = tarfile.REGTYPE
+        info.size = st.st_size
+        info.mode = 0o755 if st.st_mode & 0o111 else 0o644
+    else:
+        raise ValueError("%s: only files, directories and symlinks can go in a layer" % full)
+    return info
+
+
+def write_tar(root, output, mtime):
+    """Writes root as a deterministic tar at output, through a temporary name."""
+    tmp = output + ".tmp"
+    try:
+        with open(tmp, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for rel, full in tar_entries(root):
+                    info = tar_info(rel, full, mtime)
+                    if info.isreg():
+                        with open(full, "rb") as f:
+                            tar.addfile(info, f)
+                    else:
+                        tar.addfile(info)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", required=True, help="directory whose contents become the tar")
+    parser.add_argument("--mtime", required=True, type=int, help="mtime of every entry (seconds)")
+    parser.add_argument("--output", required=True, help="the tar to write")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.root):
+        sys.exit("dtar: --root %s is not a directory" % args.root)
+    try:
+        write_tar(args.root, args.output, args.mtime)
+    except (OSError, ValueError) as err:
+        sys.exit("dtar: %s" % err)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Repository setup for rules_pyimage: one load and one call in a WORKSPACE.
+
+```starlark
+load("@rules_pyimage//rules:repositories.bzl", "pyimage_register_toolchains")
+
+pyimage_register_toolchains(
+    python_versions = ["3.13.15", "3.11.2"],
+)
+```
+
+This fetches each CPython release tarball by its python.org URL and sha256, declares a
+`cpython_build` per version in the repository `@pyimage_python`, and registers them as Bazel's
+Python toolchain. `bazel run @pyimage_python//:python3.13` runs the compiled interpreter.
+"""
+
+load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
+load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
+load("//toolchains/private:repositories.bzl", "cpython_source", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools", "pyimage_python_hub", "target_name")
+
+def pyimage_register_toolchains(
+        name = "pyimage_python",
+        python_versions = [DEFAULT_PYTHON_VERSION],
+        default_version = None,
+        prefix = DEFAULT_PREFIX,
+        configure_flags = [],
+        optimizations = False,
+        lto = False,
+        cpython_versions = CPYTHON_VERSIONS):
+    """Declares CPython toolchains compiled from source and registers them.
+
+    Args:
+      name: the name of the generated repository of toolchains.
+      python_versions: the CPython releases to build, each a key of `cpython_versions`. Several
+        can live side by side (for example 3.13 and 3.11 for the upgrade path).
+      default_version: the release Python targets run on when
+        `--@<name>//:python_version` is not set; the first of `python_versions` if None.
+      prefix: the install prefix inside images, `/opt/<org>/python`.
+      configure_flags: extra ./configure flags for every version.
+      optimizations: build with PGO (`--enable-optimizations`); about twice the compile time.
+      lto: build with link-time optimisation (`--with-lto`).
+      cpython_versions: the version table, `{version: {"url": ..., "sha256": ...}}`; defaults to
+        the one in `@rules_pyimage//toolchains:versions.bzl`. Pass `dict(CPYTHON_VERSIONS, **mine)`
+        to add releases of your own.
+    """
+    if not python_versions:
+        fail("pyimage_register_toolchains: python_versions is empty; name at least one of %s" % ", ".join(cpython_versions.keys()))
+    for v in python_versions:
+        if v not in cpython_versions:
+            fail(("pyimage_register_toolchains: unknown CPython version '%s'. Known: %s. To add one, put " +
+                  "a line with its python.org url and sha256 in toolchains/versions.bzl, or pass " +
+                  "cpython_versions = dict(CPYTHON_VERSIONS, **{\"%s\": {\"url\": ..., \"sha256\": ...}}).") %
+                 (v, ", ".join(cpython_versions.keys()), v))
+        entry = cpython_versions[v]
+        if "url" not in entry or len(entry.get("sha256", "")) != 64:
+            fail("pyimage_register_toolchains: the table entry of CPython %s needs a 'url' and a 64-hex-digit 'sha256'; it has %s" % (v, entry))
+    if len(python_versions) != len({v: None for v in python_versions}):
+        fail("pyimage_register_toolchains: python_versions names a version twice: %s" % python_versions)
+    default = default_version or python_versions[0]
+    if default not in python_versions:
+        fail("pyimage_register_toolchains: default_version '%s' is not in python_versions %s" % (default, python_versions))
+
+    for repo, shim in NATIVE_RULE_SHIMS.items():
+        if repo not in native.existing_rules():
+            native_rules_shim(name = repo, package = shim.package, toolchain_type = shim.toolchain_type, rules = shim.rules)
+    if "remote_coverage_tools" not in native.existing_rules():
+        no_coverage_tools(name = "remote_coverage_tools")
+
+    source_repos = {}
+    for v in python_versions:
+        repo = "%s_%s_source" % (name, target_name(v))
+        cpython_source(
+            name = repo,
+            version = v,
+            urls = [cpython_versions[v]["url"]],
+            sha256 = cpython_versions[v]["sha256"],
+        )
+        source_repos[v] = repo
+
+    pyimage_python_hub(
+        name = name,
+        versions = python_versions,
+        default_version = default,
+        source_repos = source_repos,
+        prefix = prefix,
+        configure_flags = configure_flags,
+        optimizations = optimizations,
+        lto = lto,
+    )
+    native.register_toolchains("@%s//:toolchain" % name)

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Compiles CPython from its release tarball into a fixed prefix, inside one Bazel action.
+#
+# In:  the release tarball, the version it must be, the install prefix, configure flags, the
+#      trim lists (paths relative to the prefix, globs allowed) and the stdlib modules that must
+#      import, each with the Debian -dev package that provides its library.
+# Out: the build copy (bin/python3, lib/, include/) that Bazel runs as the Python toolchain and
+#      builds extensions against, and the runtime copy as one deterministic tar whose entries sit
+#      under the prefix (no headers, no config directory).
+#
+# Reproducible by construction: the build directory is mapped away with -ffile-prefix-map, any
+# remaining mention of it in a text file is rewritten (and its .pyc recompiled), ELF files are
+# stripped, SOURCE_DATE_EPOCH fixes __DATE__/__TIME__ and makes every .pyc checked-hash. The action
+# fails if the build directory still appears anywhere in the output.
+set -euo pipefail
+
+die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
+
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT_BIN="" OUT_LIB="" OUT_INCLUDE="" OUT_TAR="" TAR_TOOL=""
+TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --src) SRC="$2"; shift 2 ;;
+    --version) VERSION="$2"; shift 2 ;;
+    --prefix) PREFIX="$2"; shift 2 ;;
+    --source-date-epoch) EPOCH="$2"; shift 2 ;;
+    --out-bin) OUT_BIN="$2"; shift 2 ;;
+    --out-lib) OUT_LIB="$2"; shift 2 ;;
+    --out-include) OUT_INCLUDE="$2"; shift 2 ;;
+    --out-runtime-tar) OUT_TAR="$2"; shift 2 ;;
+    --tar-tool) TAR_TOOL="$2"; shift 2 ;;
+    --trim) TRIM+=("$2"); shift 2 ;;
+    --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
+    --module) MODULES+=("$2"); shift 2 ;;
+    --configure) CONFIGURE+=("$2"); shift 2 ;;
+    *) die "build_cpython.sh: unknown argument '$1'" ;;
+  esac
+done
+MINOR="${VERSION%.*}"
+EXECROOT="$PWD"
+for v in SRC VERSION PREFIX EPOCH OUT_BIN OUT_LIB OUT_INCLUDE OUT_TAR TAR_TOOL; do
+  [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
+done
+SRC="$EXECROOT/$SRC"; TAR_TOOL="$EXECROOT/$TAR_TOOL"
+OUT_BIN="$EXECROOT/$OUT_BIN"; OUT_LIB="$EXECROOT/$OUT_LIB"
+OUT_INCLUDE="$EXECROOT/$OUT_INCLUDE"; OUT_TAR="$EXECROOT/$OUT_TAR"
+
+# A short private directory: make install's byte-compilation uses a forkserver whose AF_UNIX
+# socket path must fit in 108 bytes, which the sandbox's execroot does not.
+B="$(mktemp -d /tmp/pyimage-cpython.XXXXXXXX)"
+trap 'chmod -R u+w "$B" 2>/dev/null; rm -rf "$B"' EXIT
+mkdir -p "$B/src" "$B/tmp" "$B/dest"
+export TMPDIR="$B/tmp" SOURCE_DATE_EPOCH="$EPOCH" LC_ALL=C TZ=UTC
+umask 022
+MAPPED="/usr/src/cpython-$VERSION"
+
+# --- 1. unpack and check that this is the source tree of the version asked for -----------------
+tar -xf "$SRC" -C "$B/src" --strip-components=1 --no-same-owner 2>"$B/untar.log" \
+  || die "$(basename "$SRC") is not a readable tarball ($(head -c 300 "$B/untar.log")). Check the url and sha256 of $VERSION in toolchains/versions.bzl."
+[[ -x "$B/src/configure" && -f "$B/src/Include/patchlevel.h" ]] \
+  || die "$(basename "$SRC") is not a CPython source tree (no configure or Include/patchlevel.h at its top). Check the url and sha256 of $VERSION in toolchains/versions.bzl."
+FOUND="$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$B/src/Include/patchlevel.h")"
+[[ "$FOUND" == "$VERSION" ]] \
+  || die "$(basename "$SRC") holds CPython '$FOUND', not $VERSION. Fix the url and sha256 of $VERSION in toolchains/versions.bzl."
+
+# --- 2. configure, make, make install ------------------------------------------------------------
+cd "$B/src"
+MAP="-ffile-prefix-map=$B/src=$MAPPED"
+echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
+if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" \
+     "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
+  tail -n 25 "$B/configure.log" >&2
+  grep -m1 -B2 -A8 'configure: error' config.log >&2 || true
+  die "./configure failed (last lines above). Check the configure_flags of this toolchain and that the build packages in the README are installed."
+fi
+JOBS="$(nproc 2>/dev/null || echo 2)"
+echo "CPython $VERSION: make -j$JOBS" >&2
+if ! make -j"$JOBS" >"$B/make.log" 2>&1; then
+  tail -n 40 "$B/make.log" >&2
+  die "make failed (last lines above)."
+fi
+if ! make install DESTDIR="$B/dest" >"$B/install.log" 2>&1; then
+  tail -n 40 "$B/install.log" >&2
+  die "make install failed (last lines above)."
+fi
+D="$B/dest$PREFIX"
+PY="$D/bin/python$MINOR"
+[[ -x "$PY" ]] || die "make install produced no bin/python$MINOR."
+
+# --- 3. every stdlib module that needs a system library must import ----------------------------
+missing=()
+for entry in "${MODULES[@]}"; do
+  mod="${entry%%=*}"; pkg="${entry#*=}"
+  if ! "$PY" -E -s -c "import $mod" >/dev/null 2>"$B/import.log"; then
+    missing+=("$mod (needs $pkg: $(tail -n1 "$B/import.log"))")
+  fi
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  printf '  %s\n' "${missing[@]}" >&2
+  grep -A4 'necessary bits to build these optional modules were not found\|Failed to build these modules\|could not be imported' "$B/make.log" >&2 || true
+  die "these stdlib modules did not build; install the -dev packages named (see README, 'Host packages') and build again."
+fi
+
+# --- 4. trim what no runtime needs (the lists are in toolchains/private/cpython.bzl) -------------
+shopt -s nullglob
+trim() {
+  local root="$1"; shift
+  local pattern path
+  for pattern in "$@"; do
+    for path in "$root"/$pattern; do rm -rf "$path"; done
+  done
+}
+trim "$D" "${TRIM[@]}"
+
+# --- 5. no build path may remain ----------------------------------------------------------------
+mapfile -t leaked < <(grep -rlF "$B" "$D" || true)
+recompile=()
+for f in "${leaked[@]}"; do
+  if head -c4 "$f" | grep -q $'\x7fELF'; then continue; fi  # stripped below, then checked again
+  case "$f" in
+    *.pyc) rm -f "$f" ;;  # rebuilt from its source below
+    *) sed -i "s|$B/src|$MAPPED|g; s|$B|/usr/src|g" "$f"
+       [[ "$f" == *.py ]] && recompile+=("$f") ;;
+  esac
+done
+if [[ ${#recompile[@]} -gt 0 ]]; then
+  rm -f $(for f in "${recompile[@]}"; do
+    b="$(basename "$f" .py)"; echo "$(dirname "$f")/__pycache__/$b".*.pyc; done)
+  "$PY" -E -s -m compileall -q -f --invalidation-mode checked-hash -o 0 -o 1 -o 2 \
+    -s "$B/dest" "${recompile[@]}" >&2
+fi
+find "$D" -type f \( -name '*.so' -o -path "$D/bin/python$MINOR" \) -exec strip --strip-unneeded {} +
+mapfile -t leaked < <(grep -rlF -e "$B" -e "$EXECROOT" "$D" || true)
+[[ ${#leaked[@]} -eq 0 ]] || die "the build path is still in: ${leaked[*]#$D/}"
+npyc="$(find "$D/lib" -name '*.pyc' | wc -l)"
+[[ "$npyc" -gt 1000 ]] || die "make install byte-compiled only $npyc files (see install.log); the stdlib would ship without .pyc."
+
+# --- 6. the outputs: the build copy, and the runtime copy as a deterministic tar ----------------
+mkdir -p "$(dirname "$OUT_BIN")" "$OUT_LIB" "$OUT_INCLUDE"
+cp "$PY" "$OUT_BIN"
+cp -a "$D/lib/." "$OUT_LIB/"
+cp -a "$D/include/." "$OUT_INCLUDE/"
+
+R="$B/runtime$PREFIX"
+mkdir -p "$R"
+cp -a "$D/." "$R/"
+trim "$R" "${RUNTIME_TRIM[@]}"
+"$PY" -E -s "$TAR_TOOL" --root "$B/runtime" --mtime "$EPOCH" --output "$OUT_TAR"
+echo "CPython $VERSION: $(find "$R" -type f | wc -l) runtime files, $(du -sm "$R" | cut -f1) MB" >&2
