@@ -67,7 +67,9 @@ FOUND="$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$B/src/Inclu
 cd "$B/src"
 MAP="-ffile-prefix-map=$B/src=$MAPPED"
 echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
-if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" \
+# tkinter is trimmed anyway; not building it keeps the result the same whether or not the host
+# has Tcl/Tk headers.
+if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
      "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
   tail -n 25 "$B/configure.log" >&2
   grep -m1 -B2 -A8 'configure: error' config.log >&2 || true

@@ -123,10 +123,13 @@ def _cpython_build_impl(ctx):
     return [
         DefaultInfo(
             executable = interpreter,
-            files = depset([interpreter, lib, include]),
+            files = depset([interpreter]),
             runfiles = runfiles,
         ),
-        OutputGroupInfo(runtime_tar = depset([runtime_tar])),
+        OutputGroupInfo(
+            runtime_tar = depset([runtime_tar]),
+            build_copy = depset([interpreter, lib, include]),
+        ),
         CPythonInfo(
             version = version,
             minor = minor,
@@ -140,6 +143,9 @@ def _cpython_build_impl(ctx):
             interpreter = interpreter,
             files = depset([lib]),
             python_version = "PY3",
+            # The launcher that finds the runfiles and then starts this interpreter; Bazel's
+            # default asks for `python`, which Debian does not have.
+            stub_shebang = "#!/usr/bin/env python3",
         ),
     ]
 
@@ -151,7 +157,8 @@ cpython_build = rule(
 The action removes what no image needs (`TRIM_ALWAYS`: test suites, idlelib, tkinter, turtledemo,
 ensurepip, the static libpython), fails naming the -dev package when a stdlib module that needs a
 system library did not build, strips the ELF files and checks that no build path is left. It
-returns the build copy (with headers, used to run actions and build extensions) and the runtime
+returns the build copy (with headers, used to run actions and build extensions; output group
+`build_copy`, with `bin/python3` as the default output and `lib/` in its runfiles) and the runtime
 copy as one deterministic tar (output group `runtime_tar`, without `TRIM_RUNTIME`).
 
 `bazel run` on the target runs the interpreter.

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Bad input to the toolchain gives one clear error naming the version and what to do: an unknown
+# version, a wrong sha256, an unreachable tarball, a tarball that is not CPython, a failing
+# configure. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
+source "$(dirname "$0")/lib.sh"
+
+WS="$SCRATCH/ws"
+mkdir -p "$WS"
+touch "$WS/BUILD.bazel"
+printf 'build --nosandbox_debug\n' > "$WS/.bazelrc"
+
+# A tarball that is not CPython, served from a file:// URL.
+mkdir -p "$SCRATCH/fake/Python-3.99.1"
+echo 'not python' > "$SCRATCH/fake/Python-3.99.1/README"
+tar -C "$SCRATCH/fake" -cJf "$SCRATCH/Python-3.99.1.tar.xz" Python-3.99.1
+FAKE_SHA="$(sha256sum "$SCRATCH/Python-3.99.1.tar.xz" | cut -d' ' -f1)"
+ZERO_SHA="$(printf '0%.0s' $(seq 64))"
+
+workspace() {  # workspace ARGS-OF-pyimage_register_toolchains
+  cat > "$WS/WORKSPACE" <<WS
+workspace(name = "e2e")
+local_repository(name = "rules_pyimage", path = "$ROOT")
+load("@rules_pyimage//rules:repositories.bzl", "pyimage_register_toolchains")
+load("@rules_pyimage//toolchains:versions.bzl", "CPYTHON_VERSIONS")
+pyimage_register_toolchains($1)
+WS
+}
+
+build() {  # build LOGNAME TARGET: must fail
+  if (cd "$WS" && bz bad build --disk_cache= "$2") >"$SCRATCH/$1.log" 2>&1; then
+    cat "$SCRATCH/$1.log" >&2; fail "$1: the build succeeded"
+  fi
+  echo "ok: $1 fails: $(grep -m1 -E "ERROR: CPython|Error in fail|CPython [0-9.]+: " "$SCRATCH/$1.log" | cut -c1-220)"
+}
+
+workspace 'python_versions = ["3.12.0"]'
+build unknown_version @pyimage_python//:python3
+expect_in "$SCRATCH/unknown_version.log" "unknown CPython version '3.12.0'"
+expect_in "$SCRATCH/unknown_version.log" "toolchains/versions.bzl"
+
+workspace "python_versions = [\"3.99.1\"], cpython_versions = {\"3.99.1\": {\"url\": \"file://$SCRATCH/Python-3.99.1.tar.xz\", \"sha256\": \"$ZERO_SHA\"}}"
+build wrong_sha256 @pyimage_python//:python3
+expect_in "$SCRATCH/wrong_sha256.log" "CPython 3.99.1: Python-3.99.1.tar.xz from"
+expect_in "$SCRATCH/wrong_sha256.log" "has sha256 $FAKE_SHA, but toolchains/versions.bzl pins $ZERO_SHA. The file is refused."
+
+workspace "python_versions = [\"3.99.2\"], cpython_versions = {\"3.99.2\": {\"url\": \"file://$SCRATCH/nowhere/Python-3.99.2.tar.xz\", \"sha256\": \"$ZERO_SHA\"}}"
+build unreachable @pyimage_python//:python3
+expect_in "$SCRATCH/unreachable.log" "CPython 3.99.2: could not fetch Python-3.99.2.tar.xz"
+expect_in "$SCRATCH/unreachable.log" "tools/mirror_cpython.py"
+
+workspace "python_versions = [\"3.99.1\"], cpython_versions = {\"3.99.1\": {\"url\": \"file://$SCRATCH/Python-3.99.1.tar.xz\", \"sha256\": \"$FAKE_SHA\"}}"
+build not_cpython @pyimage_python//:python3
+expect_in "$SCRATCH/not_cpython.log" "ERROR: CPython 3.99.1: Python-3.99.1.tar.xz is not a CPython source tree"
+
+workspace 'python_versions = ["3.11.2"], configure_flags = ["CC=/nonexistent/cc"]'
+build configure_fails @pyimage_python//:python3
+expect_in "$SCRATCH/configure_fails.log" "ERROR: CPython 3.11.2: ./configure failed"
+expect_in "$SCRATCH/configure_fails.log" "configure_flags"
+
+workspace 'python_versions = ["3.11.2"], prefix = "opt/relative"'
+build bad_prefix @pyimage_python//:python3
+expect_in "$SCRATCH/bad_prefix.log" "prefix 'opt/relative' must be an absolute path"
+
+echo "bad input: every case failed with its message"

@@ -1,0 +1,33 @@
+# Helpers for the end-to-end checks. Source it; it sets ROOT and makes a scratch directory.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SCRATCH="$(mktemp -d /tmp/pyimage-e2e.XXXXXX)"
+DISK_CACHE="${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
+
+cleanup() {
+  local ob
+  for ob in "$SCRATCH"/ob-*; do
+    [[ -d "$ob" ]] && (cd / && bazel --output_base="$ob" shutdown >/dev/null 2>&1 || true)
+  done
+  chmod -R u+w "$SCRATCH" 2>/dev/null || true
+  rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# A copy of the tracked files of this checkout, at DIR (a checkout at another path).
+clone_to() {
+  mkdir -p "$1"
+  (cd "$ROOT" && git ls-files -z | xargs -0 tar -cf - --) | tar -xf - -C "$1"
+}
+
+# bazel with its own output base under SCRATCH: bz NAME ARGS... (run inside the workspace).
+bz() {
+  local ob="$SCRATCH/ob-$1"; shift
+  bazel --output_base="$ob" "$@"
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+expect_in() {  # expect_in FILE TEXT: FILE contains TEXT
+  grep -qF -- "$2" "$1" || { tail -n 30 "$1" >&2; fail "expected '$2' in the output above"; }
+}

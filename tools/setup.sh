@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what rules_pyimage needs on a Debian 12 host, then seeds Bazel's repository cache with
+# the CPython release tarballs. Safe to run again: it installs only what is missing.
+#
+#   tools/setup.sh
+#
+# Host packages (see README, "Host packages"): Bazel 4.2.3 from Debian, a C compiler and the -dev
+# packages of the libraries CPython's stdlib links against. A later issue moves the compiler and
+# the -dev packages into a hermetic builder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  bazel-bootstrap git ca-certificates curl xz-utils python3
+  build-essential pkg-config
+  libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
+  libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
+)
+
+SUDO=""
+[[ "$(id -u)" -eq 0 ]] || SUDO="sudo"
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# python.org may be unreachable: put the identical tarballs in Bazel's repository cache.
+python3 tools/mirror_cpython.py
