@@ -20,5 +20,5 @@ run 3.13 3.13.15
 if bazel build --disk_cache="$DISK_CACHE" --@pyimage_python//:python_version=3.12 //tests/toolchain:print_version >"$SCRATCH/bad.log" 2>&1; then
   fail "python_version=3.12 was accepted"
 fi
-expect_in "$SCRATCH/bad.log" "must be empty or one of 3.11, 3.11.2, 3.13, 3.13.15, 3.13.5"
+expect_in "$SCRATCH/bad.log" "python_version=3.12: this workspace registers CPython 3.11, 3.11.2, 3.13, 3.13.15, 3.13.5"
 echo "ok: python_version=3.12 is refused"
