@@ -13,7 +13,7 @@ tools/setup.sh
 DISK_CACHE="${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
 mkdir -p "$DISK_CACHE"
 passed=0 failed=0
-summary() { echo "rules_pyimage tests: $passed passed, $failed failed"; }
+summary() { echo "summary: $passed passed, $failed failed"; }
 trap summary EXIT
 
 set +e

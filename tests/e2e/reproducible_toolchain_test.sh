@@ -25,8 +25,10 @@ clone_to "$B_WS"
 grep -q "Compiling CPython $VERSION" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
 B="$(cd "$B_WS" && bz b info bazel-bin 2>/dev/null)/external/pyimage_python"
 
-listing() {  # sha256 and path of every file below $1/$T, then the runtime tar
-  (cd "$1" && find "$T" -type f -print0 | sort -z | xargs -0 sha256sum && sha256sum "$T.runtime.tar")
+listing() {  # sha256 and path of every file below $1/$T, then the runtime tar (not Bazel's own
+             # runfiles manifests, which `bazel run` leaves beside the interpreter)
+  (cd "$1" && find "$T" -name '*.runfiles*' -prune -o -type f -print0 | sort -z | xargs -0 sha256sum &&
+    sha256sum "$T.runtime.tar")
 }
 listing "$A" >"$SCRATCH/a.sums"
 listing "$B" >"$SCRATCH/b.sums"
