@@ -1,14 +1,17 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "CPythonInfo", "cpython_build")
+load("@rules_pyimage//rules:defs.bzl", "cpython_build", "debian_lock", "debian_rootfs")
 ```
 
 Repository setup (the CPython toolchains) is in `@rules_pyimage//rules:repositories.bzl`.
 """
 
+load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
 load("//rules/private:providers.bzl", _CPythonInfo = "CPythonInfo")
 load("//toolchains/private:cpython.bzl", _cpython_build = "cpython_build")
 
 CPythonInfo = _CPythonInfo
 cpython_build = _cpython_build
+debian_lock = _debian_lock
+debian_rootfs = _debian_rootfs

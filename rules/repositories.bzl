@@ -14,6 +14,7 @@ Python toolchain. `bazel run @pyimage_python//:python3.13` runs the compiled int
 """
 
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
+load("//rules/private:debian.bzl", "debian_packages")
 load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
 load("//toolchains/private:repositories.bzl", "cpython_source", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools", "pyimage_python_hub", "target_name")
 
@@ -87,3 +88,26 @@ def pyimage_register_toolchains(
         lto = lto,
     )
     native.register_toolchains("@%s//:toolchain" % name)
+
+def pyimage_debian_packages(name, lock):
+    """Fetches every .deb of a Debian lock by its sha256, as `@NAME//:debs`.
+
+    ```starlark
+    load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages")
+
+    pyimage_debian_packages(name = "debian_runtime", lock = "//third_party/debian:runtime.lock.json")
+    ```
+
+    Args:
+      name: the repository; `@NAME//:debs` is every package, `@NAME//:PACKAGE` one.
+      lock: the lock of a `debian_lock` target named like the file (`runtime.lock.json` belongs
+        to `runtime`), so that errors can name its update command.
+    """
+    package, _, filename = lock.lstrip("/").partition(":")
+    if not filename.endswith(".lock.json"):
+        fail("pyimage_debian_packages %s: lock '%s' must be a file named NAME.lock.json, written by debian_lock(name = NAME)" % (name, lock))
+    debian_packages(
+        name = name,
+        lock = lock,
+        update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.json")]),
+    )

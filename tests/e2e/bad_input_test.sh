@@ -45,7 +45,7 @@ expect_in "$SCRATCH/wrong_sha256.log" "has sha256 $FAKE_SHA, but toolchains/vers
 
 workspace "python_versions = [\"3.99.2\"], cpython_versions = {\"3.99.2\": {\"url\": \"file://$SCRATCH/nowhere/Python-3.99.2.tar.xz\", \"sha256\": \"$ZERO_SHA\"}}"
 build unreachable @pyimage_python//:python3
-expect_in "$SCRATCH/unreachable.log" "CPython 3.99.2: could not fetch Python-3.99.2.tar.xz"
+expect_in "$SCRATCH/unreachable.log" "CPython 3.99.2: Python-3.99.2.tar.xz: could not fetch it"
 expect_in "$SCRATCH/unreachable.log" "tools/mirror_cpython.py"
 
 workspace "python_versions = [\"3.99.1\"], cpython_versions = {\"3.99.1\": {\"url\": \"file://$SCRATCH/Python-3.99.1.tar.xz\", \"sha256\": \"$FAKE_SHA\"}}"

@@ -1,5 +1,7 @@
 """Repository rules behind `pyimage_register_toolchains`: the CPython tarballs and the hub repo."""
 
+load("//rules/private:download.bzl", "download_checked")
+
 _MIRROR_HINT = """Offline or air-gapped: seed Bazel's repository cache with the identical tarball from a mirror,
     python3 tools/mirror_cpython.py
 (it finds Debian's source pool in this machine's apt configuration, or takes --mirror URL), or
@@ -16,23 +18,15 @@ def _cpython_source_impl(rctx):
     if mirror:
         urls.append(mirror.rstrip("/") + "/" + name)
     rctx.report_progress("Fetching CPython %s source (%s)" % (version, name))
-    result = rctx.download(
-        url = urls,
+    download_checked(
+        rctx,
+        urls = urls,
         output = "file/" + name,
         sha256 = rctx.attr.sha256,
-        allow_fail = True,
+        what = "CPython %s: %s" % (version, name),
+        unreachable_hint = _MIRROR_HINT,
+        pinned_in = "toolchains/versions.bzl",
     )
-    if not result.success:
-        # Tell a wrong hash apart from an unreachable host: fetch without the hash and compare.
-        probe = rctx.download(url = urls, output = "probe/" + name, allow_fail = True)
-        rctx.delete("probe")
-        if probe.success:
-            fail(("CPython %s: %s from %s has sha256 %s, but toolchains/versions.bzl pins %s. " +
-                  "The file is refused. If python.org publishes that new hash, correct the table; " +
-                  "otherwise the mirror serves another file.") %
-                 (version, name, urls, probe.sha256, rctx.attr.sha256))
-        fail(("CPython %s: could not fetch %s (sha256 %s) from %s, and it is not in Bazel's " +
-              "repository cache or --distdir.\n%s") % (version, name, rctx.attr.sha256, urls, _MIRROR_HINT))
     rctx.file("file/BUILD.bazel", """filegroup(
     name = "file",
     srcs = ["{name}"],

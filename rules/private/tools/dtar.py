@@ -10,6 +10,7 @@ Usage: dtar.py --root DIR --mtime EPOCH --output FILE.tar
 """
 
 import argparse
+import io
 import os
 import stat
 import sys
@@ -50,23 +51,43 @@ def tar_info(rel, full, mtime):
     return info
 
 
-def write_tar(root, output, mtime):
-    """Writes root as a deterministic tar at output, through a temporary name."""
+def write_entries(output, entries):
+    """Writes (TarInfo, bytes or None) entries, sorted by path, as a tar at output.
+
+    The caller has normalised each TarInfo; this adds nothing but the order. It writes through
+    a temporary name, so a failure leaves no half-written tar."""
     tmp = output + ".tmp"
+    ordered = sorted(entries, key=lambda e: e[0].name.encode("utf-8", "surrogateescape"))
+    names = [e[0].name for e in ordered]
+    dupes = sorted(set(n for n, m in zip(names, names[1:]) if n == m))
+    if dupes:
+        raise ValueError("duplicate tar entries: %s" % ", ".join(dupes[:5]))
     try:
         with open(tmp, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for rel, full in tar_entries(root):
-                    info = tar_info(rel, full, mtime)
+                for info, data in ordered:
                     if info.isreg():
-                        with open(full, "rb") as f:
-                            tar.addfile(info, f)
+                        info.size = len(data)
+                        tar.addfile(info, io.BytesIO(data))
                     else:
                         tar.addfile(info)
         os.replace(tmp, output)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_tar(root, output, mtime):
+    """Writes root as a deterministic tar at output."""
+    entries = []
+    for rel, full in tar_entries(root):
+        info = tar_info(rel, full, mtime)
+        data = None
+        if info.isreg():
+            with open(full, "rb") as f:
+                data = f.read()
+        entries.append((info, data))
+    write_entries(output, entries)
 
 
 def main(argv=None):

@@ -1,0 +1,71 @@
+"""Checked downloads for repository rules: one clear error for a wrong hash or a missing file."""
+
+def download_checked(rctx, urls, output, sha256, what, unreachable_hint, pinned_in):
+    """Downloads one of urls to output, refusing any file whose sha256 is not sha256.
+
+    Args:
+      rctx: the repository_ctx.
+      urls: mirrors of the same file, tried in order.
+      output: path inside the repository.
+      sha256: the pinned hash.
+      what: the thing for messages, for example "CPython 3.13.5: Python-3.13.5.tar.xz".
+      unreachable_hint: what to do when no URL serves the file.
+      pinned_in: the file that pins the hash, for messages.
+    """
+    result = rctx.download(url = urls, output = output, sha256 = sha256, allow_fail = True)
+    if result.success:
+        return
+    # Tell a wrong hash apart from an unreachable file: fetch without the hash and compare.
+    probe_dir = "_probe_" + output.replace("/", "_")
+    probe = rctx.download(url = urls, output = probe_dir + "/file", allow_fail = True)
+    rctx.delete(probe_dir)
+    if probe.success:
+        fail(("%s from %s has sha256 %s, but %s pins %s. The file is refused. If the pinned hash " +
+              "is out of date, correct it; otherwise the mirror serves another file.") %
+             (what, urls, probe.sha256, pinned_in, sha256))
+    fail("%s: could not fetch it (sha256 %s) from %s, and it is not in Bazel's repository cache or --distdir.\n%s" %
+         (what, sha256, urls, unreachable_hint))
+
+def _words(text):
+    return [w for w in text.replace("\t", " ").split(" ") if w]
+
+def apt_mirrors(rctx):
+    """(archive URIs, security URIs) from the host's apt configuration and repo_env overrides.
+
+    PYIMAGE_DEBIAN_MIRROR and PYIMAGE_DEBIAN_SECURITY_MIRROR, when set, replace what apt names.
+    """
+    archive, security = [], []
+    paths = []
+    etc = rctx.path("/etc/apt/sources.list.d")
+    if etc.exists:
+        paths = sorted([str(p) for p in etc.readdir()])
+    if rctx.path("/etc/apt/sources.list").exists:
+        paths = ["/etc/apt/sources.list"] + paths
+    for path in paths:
+        if not (path.endswith(".sources") or path.endswith(".list")):
+            continue
+        for stanza in rctx.read(path).split("\n\n"):
+            uris, suites = [], ""
+            for line in stanza.split("\n"):
+                line = line.strip()
+                if line.startswith("URIs:"):
+                    uris = _words(line[len("URIs:"):])
+                elif line.startswith("Suites:"):
+                    suites = line[len("Suites:"):]
+                elif line.startswith("deb "):
+                    words = [w for w in _words(line) if not w.startswith("[") and not w.endswith("]")]
+                    if len(words) >= 3:
+                        uris.append(words[1])
+                        suites += " " + words[2]
+            for uri in uris:
+                uri = uri.rstrip("/")
+                target = security if ("security" in suites or "security" in uri) else archive
+                if uri not in target:
+                    target.append(uri)
+    env_archive = rctx.os.environ.get("PYIMAGE_DEBIAN_MIRROR", "")
+    env_security = rctx.os.environ.get("PYIMAGE_DEBIAN_SECURITY_MIRROR", "")
+    if env_archive:
+        archive = [env_archive.rstrip("/")]
+    if env_security:
+        security = [env_security.rstrip("/")]
+    return archive, security

@@ -1,0 +1,35 @@
+"""`tar_listing_test`: a tar's entries compared with a committed listing."""
+
+load("//rules/private:py.bzl", "py_binary", "py_test")
+
+_TOOL = "@rules_pyimage//rules/private/tools:tar_listing.py"
+
+def tar_listing_test(name, tar, golden, **kwargs):
+    """`NAME` fails with a diff when `tar`'s entries differ from `golden`; `NAME.update` rewrites it.
+
+    Each line of the listing: path, type, mode, uid:gid, size and the sha256 of the content.
+
+    Args:
+      name: the test; `NAME.update` is the `bazel run` target that rewrites `golden`.
+      tar: the tar to list.
+      golden: the committed listing.
+      **kwargs: passed to the test.
+    """
+    update = "bazel run //%s:%s.update" % (native.package_name(), name)
+    py_test(
+        name = name,
+        size = "small",
+        srcs = [_TOOL],
+        main = _TOOL,
+        args = ["check", "$(rootpath %s)" % tar, "$(rootpath %s)" % golden, "'%s'" % update],
+        data = [tar, golden],
+        **kwargs
+    )
+    py_binary(
+        name = name + ".update",
+        srcs = [_TOOL],
+        main = _TOOL,
+        args = ["update", "$(rootpath %s)" % tar, "%s/%s" % (native.package_name(), golden)],
+        data = [tar],
+        tags = ["manual"],
+    )
