@@ -16,15 +16,35 @@ def download_checked(rctx, urls, output, sha256, what, unreachable_hint, pinned_
     if result.success:
         return
     # Tell a wrong hash apart from an unreachable file: fetch without the hash and compare.
-    probe_dir = "_probe_" + output.replace("/", "_")
-    probe = rctx.download(url = urls, output = probe_dir + "/file", allow_fail = True)
-    rctx.delete(probe_dir)
-    if probe.success:
+    got = _probe_sha256(rctx, urls, "_probe_" + output.replace("/", "_"))
+    if got:
         fail(("%s from %s has sha256 %s, but %s pins %s. The file is refused. If the pinned hash " +
               "is out of date, correct it; otherwise the mirror serves another file.") %
-             (what, urls, probe.sha256, pinned_in, sha256))
+             (what, urls, got, pinned_in, sha256))
     fail("%s: could not fetch it (sha256 %s) from %s, and it is not in Bazel's repository cache or --distdir.\n%s" %
          (what, sha256, urls, unreachable_hint))
+
+def _probe_sha256(rctx, urls, scratch):
+    """The sha256 of what the first reachable URL serves, or None."""
+    for url in urls:
+        path = scratch + "/file"
+        if url.startswith("http://"):
+            # Bazel refuses plain-http downloads without a checksum; curl, where present, may.
+            curl = rctx.which("curl")
+            if not curl:
+                continue
+            ok = rctx.execute([curl, "-sSfL", "--create-dirs", "--max-time", "120", "-o", path, url]).return_code == 0
+        else:
+            ok = rctx.download(url = [url], output = path, allow_fail = True).success
+        got = None
+        if ok:
+            result = rctx.execute(["sha256sum", path])
+            if result.return_code == 0:
+                got = result.stdout.split(" ")[0]
+        rctx.delete(scratch)
+        if got:
+            return got
+    return None
 
 def _words(text):
     return [w for w in text.replace("\t", " ").split(" ") if w]

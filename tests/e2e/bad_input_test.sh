@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Bad input to the toolchain gives one clear error naming the version and what to do: an unknown
+# Bad input gives one clear error naming the thing and what to do. The toolchain: an unknown
 # version, a wrong sha256, an unreachable tarball, a tarball that is not CPython, a failing
-# configure. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
+# configure, a relative prefix. Debian packages: a tampered .deb, a version no longer served. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
 source "$(dirname "$0")/lib.sh"
 
 WS="$SCRATCH/ws"
@@ -30,7 +30,7 @@ build() {  # build LOGNAME TARGET: must fail
   if (cd "$WS" && bz bad build --disk_cache= "$2") >"$SCRATCH/$1.log" 2>&1; then
     cat "$SCRATCH/$1.log" >&2; fail "$1: the build succeeded"
   fi
-  echo "ok: $1 fails: $(grep -m1 -E "ERROR: CPython|Error in fail|CPython [0-9.]+: " "$SCRATCH/$1.log" | cut -c1-220)"
+  echo "ok: $1 fails: $(grep -m1 -E "ERROR: CPython|Error in fail|CPython [0-9.]+: " "$SCRATCH/$1.log" | cut -c1-200)"
 }
 
 workspace 'python_versions = ["3.12.0"]'
@@ -60,5 +60,33 @@ expect_in "$SCRATCH/configure_fails.log" "configure_flags"
 workspace 'python_versions = ["3.11.2"], prefix = "opt/relative"'
 build bad_prefix @pyimage_python//:python3
 expect_in "$SCRATCH/bad_prefix.log" "prefix 'opt/relative' must be an absolute path"
+
+# Debian packages: a .deb whose sha256 differs from the lock, and a version the mirror no longer
+# serves (a stale lock).
+python3 - "$ROOT/third_party/debian/runtime.lock.json" "$WS" "$ZERO_SHA" <<'PY'
+import json, sys
+lock = json.load(open(sys.argv[1]))
+netbase = [p for p in lock["packages"] if p["name"] == "netbase"][0]
+tampered = dict(netbase, sha256=sys.argv[3])
+# (a sha256 that no cache holds: Bazel serves a cached file by its hash whatever the URL)
+gone = dict(netbase, version="0.0-gone", filename="pool/main/n/netbase/netbase_0.0-gone_all.deb",
+            sha256="1" * 64)
+for name, pkg in [("tampered", tampered), ("gone", gone)]:
+    json.dump(dict(lock, packages=[pkg]), open("%s/%s.lock.json" % (sys.argv[2], name), "w"))
+PY
+for case in tampered gone; do
+  cat > "$WS/WORKSPACE" <<WS
+workspace(name = "e2e")
+local_repository(name = "rules_pyimage", path = "$ROOT")
+load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages", "pyimage_register_toolchains")
+pyimage_register_toolchains()
+pyimage_debian_packages(name = "deb", lock = "//:$case.lock.json")
+WS
+  build "deb_$case" @deb//:debs
+done
+expect_in "$SCRATCH/deb_tampered.log" "Debian package netbase"
+expect_in "$SCRATCH/deb_tampered.log" "but //:tampered.lock.json pins $ZERO_SHA. The file is refused."
+expect_in "$SCRATCH/deb_gone.log" "Debian package netbase 0.0-gone"
+expect_in "$SCRATCH/deb_gone.log" "the lock is stale. Run: bazel run //:gone.update"
 
 echo "bad input: every case failed with its message"
