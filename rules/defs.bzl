@@ -1,13 +1,14 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "cpython_build", "debian_lock", "debian_rootfs")
+load("@rules_pyimage//rules:defs.bzl", "cpython_build", "debian_lock", "debian_rootfs", "py_pytest_test", "wheel_lock")
 ```
 
 Repository setup (the CPython toolchains) is in `@rules_pyimage//rules:repositories.bzl`.
 """
 
 load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
+load("//rules/private:pip.bzl", _WheelInfo = "WheelInfo", _py_pytest_test = "py_pytest_test", _wheel_lock = "wheel_lock")
 load("//rules/private:providers.bzl", _CPythonInfo = "CPythonInfo")
 load("//toolchains/private:cpython.bzl", _cpython_build = "cpython_build")
 
@@ -15,3 +16,6 @@ CPythonInfo = _CPythonInfo
 cpython_build = _cpython_build
 debian_lock = _debian_lock
 debian_rootfs = _debian_rootfs
+py_pytest_test = _py_pytest_test
+wheel_lock = _wheel_lock
+WheelInfo = _WheelInfo

@@ -15,6 +15,7 @@ Python toolchain. `bazel run @pyimage_python//:python3.13` runs the compiled int
 
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
 load("//rules/private:debian.bzl", "debian_packages")
+load("//rules/private:pip.bzl", "manylinux_platforms", "pip_packages")
 load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
 load("//toolchains/private:repositories.bzl", "cpython_source", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools", "pyimage_python_hub", "target_name")
 
@@ -77,6 +78,17 @@ def pyimage_register_toolchains(
         )
         source_repos[v] = repo
 
+    # The rules' own Python tools (pip-tools, pex, setuptools, auditwheel, pytest, ...), locked in
+    # third_party/python/tools.lock.txt for the default interpreter.
+    if "pyimage_tools" not in native.existing_rules():
+        pip_packages(
+            name = "pyimage_tools",
+            lock = str(Label("//third_party/python:tools.lock.txt")),
+            python_version = default.rsplit(".", 1)[0],
+            platforms = manylinux_platforms(),
+            update_command = "bazel run @rules_pyimage//third_party/python:tools.update",
+        )
+
     pyimage_python_hub(
         name = name,
         versions = python_versions,
@@ -110,4 +122,38 @@ def pyimage_debian_packages(name, lock):
         name = name,
         lock = lock,
         update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.json")]),
+    )
+
+def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
+    """Fetches every distribution of a pip-tools lock for the target, as `@NAME//PACKAGE`.
+
+    ```starlark
+    load("@rules_pyimage//rules:repositories.bzl", "pyimage_pip_packages")
+
+    pyimage_pip_packages(name = "pypi", lock = "//app:requirements.lock.txt", python_version = "3.13")
+    ```
+
+    Each package gets the best wheel for CPython `python_version` on Linux x86_64 with glibc 2.36
+    (Debian bookworm's), or its sdist when no wheel fits; sdists are built into wheels by a build
+    action and repaired with auditwheel. Every file is checked against the lock's hashes. The index
+    and mirrors are this machine's pip configuration; fetching uses the host's python3 and pip.
+
+    Args:
+      name: the repository; `@NAME//PACKAGE` is a package (name lowercased, `-` and `.` as `_`).
+      lock: a lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`, so that errors can name
+        its update command.
+      python_version: the target's Python minor version, for example "3.13".
+      build_from_source: packages to build from their sdist even when a wheel fits.
+    """
+    package, _, filename = lock.lstrip("/").partition(":")
+    if not filename.endswith(".lock.txt"):
+        fail("pyimage_pip_packages %s: lock '%s' must be a file named NAME.lock.txt, written by wheel_lock(name = NAME)" % (name, lock))
+    pip_packages(
+        name = name,
+        lock = lock,
+        python_version = python_version,
+        platforms = manylinux_platforms(),
+        update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.txt")]),
+        build_from_source = build_from_source,
+        build_deps = ["@pyimage_tools//setuptools", "@pyimage_tools//wheel"],
     )
