@@ -155,5 +155,4 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
         platforms = manylinux_platforms(),
         update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.txt")]),
         build_from_source = build_from_source,
-        build_deps = ["@pyimage_tools//setuptools", "@pyimage_tools//wheel"],
     )

@@ -156,7 +156,6 @@ wheel_from_sdist(
     sdist = "{file}",
     distribution = "{name}",
     version = "{version}",
-    build_deps = {build_deps},
 )
 
 wheel_library(
@@ -175,7 +174,6 @@ def main(argv=None):
     parser.add_argument("--platform", action="append", required=True)
     parser.add_argument("--update-command", required=True)
     parser.add_argument("--build-from-source", action="append", default=[])
-    parser.add_argument("--build-deps", default="")
     parser.add_argument("--rules-repo", required=True)
     args = parser.parse_args(argv)
     args.build_from_source = set(normalize(n) for n in args.build_from_source)
@@ -202,8 +200,7 @@ def main(argv=None):
                                                  file=filename, target=name, deps=dep_labels)
                 else:
                     content = BUILD_SDIST.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
-                                                 file=filename, target=name, deps=dep_labels,
-                                                 build_deps=repr([l for l in args.build_deps.split(",") if l]))
+                                                 file=filename, target=name, deps=dep_labels)
                 with open(os.path.join(pkgdir, "BUILD.bazel"), "w") as f:
                     f.write(content)
                 print("%s %s: %s" % (pkg["name"], pkg["version"], filename))

