@@ -75,7 +75,7 @@ def _wheel_from_sdist_impl(ctx):
         # The C compiler comes from the host until the hermetic builder lands.
         use_default_shell_env = True,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
 
 wheel_from_sdist = rule(
     implementation = _wheel_from_sdist_impl,

@@ -27,6 +27,9 @@ PIP_COMPILE_FLAGS = [
     "--no-emit-find-links",
     "--no-emit-trusted-host",
     "--strip-extras",
+    # Hashes are computed from the files, never copied from the old lock, so a hash edited by
+    # hand is caught.
+    "--no-reuse-hashes",
     "--quiet",
 ]
 

@@ -1,0 +1,97 @@
+"""Bad input to the wheel lock, against the real index: a requirement that does not exist, a
+conflict, a lock edited by hand, a tampered download, a version with no wheel for the platform and
+no sdist, an unpinned line. Each fails naming the package and the command that fixes it, and
+writes no lock. (Needs the package index: requires-network.)"""
+
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+from rules.private.tools import fetch_wheels, wheel_lock
+
+CMD = "bazel run //x:requirements.update"
+
+
+class LockErrorsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        tmp = os.environ.get("TEST_TMPDIR", tempfile.gettempdir())
+        os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        os.environ["PIP_CACHE_DIR"] = os.path.join(tmp, "cache", "pip")
+        os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)  # pip for fetch_wheels' subprocesses
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.req = os.path.join(self.dir, "requirements.in")
+        self.lock = os.path.join(self.dir, "requirements.lock.txt")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def lock_tool(self, mode, requirements):
+        with open(self.req, "w") as f:
+            f.write(requirements)
+        argv = [mode, "--requirements", self.req, "--lock", self.lock, "--update-command", CMD]
+        with self.assertRaises(SystemExit) as cm:
+            wheel_lock.main(argv)
+        return str(cm.exception.code)
+
+    def test_requirement_that_does_not_exist(self):
+        message = self.lock_tool("update", "no-such-package-pyimage-xyz\n")
+        self.assertIn("no-such-package-pyimage-xyz", message)
+        self.assertIn("cannot be found", message)
+        self.assertIn(CMD, message)
+        self.assertFalse(os.path.exists(self.lock))
+
+    def test_conflict(self):
+        message = self.lock_tool("update", "attrs==26.1.0\nattrs<20\n")
+        self.assertIn("conflict", message)
+        self.assertIn(CMD, message)
+        self.assertFalse(os.path.exists(self.lock))
+
+    def test_lock_edited_by_hand(self):
+        with open(self.req, "w") as f:
+            f.write("attrs==26.1.0\n")
+        wheel_lock.main(["update", "--requirements", self.req, "--lock", self.lock, "--update-command", CMD])
+        with open(self.lock) as f:
+            text = f.read()
+        self.assertIn("attrs==26.1.0", text)
+        with open(self.lock, "w") as f:
+            # one hash changed by hand (a digit flipped)
+            i = text.index("--hash=sha256:") + len("--hash=sha256:")
+            f.write(text[:i] + ("1" if text[i] != "1" else "2") + text[i + 1:])
+        message = self.lock_tool("check", "attrs==26.1.0\n")
+        self.assertIn("does not match", message)
+        self.assertIn(CMD, message)
+
+    def fetch(self, lock_text):
+        with open(self.lock, "w") as f:
+            f.write(lock_text)
+        out = os.path.join(self.dir, "repo")
+        argv = ["--lock", self.lock, "--out", out, "--python-version", "3.13",
+                "--platform", "manylinux_2_17_x86_64", "--update-command", CMD, "--rules-repo", "rules_pyimage"]
+        with self.assertRaises(SystemExit) as cm:
+            fetch_wheels.main(argv)
+        return str(cm.exception.code)
+
+    def test_tampered_download_is_refused(self):
+        message = self.fetch("attrs==26.1.0 \\\n    --hash=sha256:%s\n" % ("ab" * 32))
+        self.assertIn("attrs==26.1.0: the downloaded attrs-26.1.0-py3-none-any.whl has sha256", message)
+        self.assertIn("the file is refused", message)
+        self.assertIn(CMD, message)
+
+    def test_no_wheel_and_no_sdist(self):
+        message = self.fetch("attrs==0.0.1 \\\n    --hash=sha256:%s\n" % ("ab" * 32))
+        self.assertIn("attrs==0.0.1: no wheel for CPython 3.13", message)
+        self.assertIn("no sdist could be fetched", message)
+        self.assertIn(CMD, message)
+
+    def test_unpinned_line(self):
+        message = self.fetch("attrs>=1\n")
+        self.assertIn("not `name==version`", message)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
