@@ -36,6 +36,15 @@ class ArtifactsTest(unittest.TestCase):
         self.assertRegex(text, r'is consistent with the following platform tag: "manylinux_2_\d+_x86_64"')
         self.assertNotIn("system-provided shared libraries that are not part of", text)
 
+    def test_sdist_wheel_has_no_build_path(self):
+        import zipfile
+        wheel = [f for f in os.listdir(ARGS.sdist_wheel) if f.endswith(".whl")][0]
+        with zipfile.ZipFile(os.path.join(ARGS.sdist_wheel, wheel)) as z:
+            for name in z.namelist():
+                data = z.read(name)
+                for marker in [b"/execroot/", b"bazel-out/", b"/tmp/pyimage-wheel.", b"/sandbox/"]:
+                    self.assertNotIn(marker, data, "%s in %s" % (marker, name))
+
 
 def main():
     global ARGS

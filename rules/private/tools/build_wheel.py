@@ -68,6 +68,13 @@ def main(argv=None):
             sys.exit("ERROR: %s: the sdist does not hold one top directory" % args.sdist)
         src = os.path.join(src, tops[0])
         mapped = "/usr/src/%s-%s" % (args.name, args.version)
+        # Map away every path that differs between checkouts: the build directory, and the
+        # interpreter's headers (assert() in them records __FILE__), wherever Bazel put them.
+        maps = ["-ffile-prefix-map=%s=%s" % (src, mapped)]
+        for prefix in sorted({sys.prefix, os.path.realpath(sys.prefix)}):
+            maps.append("-ffile-prefix-map=%s=/opt/python" % prefix)
+        maps.append("-ffile-prefix-map=%s=." % os.getcwd())
+        flags = " ".join(maps + ["-g0"])
         env = dict(os.environ)
         env.update({
             "SOURCE_DATE_EPOCH": args.epoch,
@@ -76,8 +83,8 @@ def main(argv=None):
             "TZ": "UTC",
             "TMPDIR": work,
             "PYTHONPATH": os.pathsep.join(sys.path),
-            "CFLAGS": "-ffile-prefix-map=%s=%s -g0" % (src, mapped),
-            "CXXFLAGS": "-ffile-prefix-map=%s=%s -g0" % (src, mapped),
+            "CFLAGS": flags,
+            "CXXFLAGS": flags,
             "LDFLAGS": "-Wl,--build-id=none",
         })
         dist = os.path.join(work, "dist")
