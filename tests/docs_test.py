@@ -1,7 +1,7 @@
 """The reference in docs/ names every public attribute and macro argument, so it cannot drift.
 
 When this fails, add the named attribute or argument to the reference page of its rule or macro
-(docs/toolchain.md, docs/debian.md), with what it does.
+(docs/toolchain.md, docs/debian.md, docs/python.md), with what it does.
 """
 
 import ast
@@ -9,12 +9,14 @@ import re
 import sys
 import unittest
 
-PAGES = ["docs/toolchain.md", "docs/debian.md"]
+PAGES = ["docs/toolchain.md", "docs/debian.md", "docs/python.md"]
 SOURCES = {
     "toolchains/private/cpython.bzl": ["rule"],
     "rules/repositories.bzl": ["macro"],
     "rules/private/debian.bzl": ["rule", "macro"],
     "rules/private/listing.bzl": ["macro"],
+    "rules/private/pip.bzl": ["rule", "macro"],
+    "rules/private/pex.bzl": ["rule"],
 }
 
 
