@@ -7,12 +7,13 @@
 # Host packages (see README, "Host packages"): Bazel 4.2.3 from Debian, a C compiler and the -dev
 # packages of the libraries CPython's stdlib links against (a later issue moves these into a
 # hermetic builder), apt and the Debian keyring (the Debian lock resolves with apt), curl (to tell
-# a tampered download from a missing one), chroot (the base-layer test).
+# a tampered download from a missing one), chroot (the base-layer test), python3 with pip (fetching
+# the locked Python distributions runs the host pip before any interpreter is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  bazel-bootstrap git ca-certificates curl xz-utils python3 coreutils debian-archive-keyring
+  bazel-bootstrap git ca-certificates curl xz-utils python3 python3-pip coreutils debian-archive-keyring
   build-essential pkg-config
   libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
   libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
