@@ -115,13 +115,10 @@ def pyimage_debian_packages(name, lock):
       lock: the lock of a `debian_lock` target named like the file (`runtime.lock.json` belongs
         to `runtime`), so that errors can name its update command.
     """
-    package, _, filename = lock.lstrip("/").partition(":")
-    if not filename.endswith(".lock.json"):
-        fail("pyimage_debian_packages %s: lock '%s' must be a file named NAME.lock.json, written by debian_lock(name = NAME)" % (name, lock))
     debian_packages(
         name = name,
         lock = lock,
-        update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.json")]),
+        update_command = _update_command("pyimage_debian_packages", name, lock, ".lock.json", "debian_lock"),
     )
 
 def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
@@ -145,14 +142,18 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
       python_version: the target's Python minor version, for example "3.13".
       build_from_source: packages to build from their sdist even when a wheel fits.
     """
-    package, _, filename = lock.lstrip("/").partition(":")
-    if not filename.endswith(".lock.txt"):
-        fail("pyimage_pip_packages %s: lock '%s' must be a file named NAME.lock.txt, written by wheel_lock(name = NAME)" % (name, lock))
     pip_packages(
         name = name,
         lock = lock,
         python_version = python_version,
         platforms = manylinux_platforms(),
-        update_command = "bazel run //%s:%s.update" % (package, filename[:-len(".lock.txt")]),
+        update_command = _update_command("pyimage_pip_packages", name, lock, ".lock.txt", "wheel_lock"),
         build_from_source = build_from_source,
     )
+
+def _update_command(macro, name, lock, suffix, lock_rule):
+    """`bazel run //PKG:NAME.update` for a lock `//PKG:NAME<suffix>` written by `lock_rule(name = NAME)`."""
+    package, _, filename = lock.lstrip("/").partition(":")
+    if not lock.startswith("//") or not filename.endswith(suffix):
+        fail("%s %s: lock '%s' must be a label //PACKAGE:NAME%s of a file written by %s(name = NAME)" % (macro, name, lock, suffix, lock_rule))
+    return "bazel run //%s:%s.update" % (package, filename[:-len(suffix)])

@@ -1,7 +1,7 @@
 """Debian packages from a lock: the lock targets, the fetching repository rule, the rootfs rule."""
 
 load("//rules/private:download.bzl", "apt_mirrors", "download_checked")
-load("//rules/private:py.bzl", "py_binary", "py_test")
+load("//rules/private:lock.bzl", "update_and_test")
 load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 _LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
@@ -43,30 +43,22 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd6
         "--arch=" + architecture,
         "'--update-command=%s'" % update_command,  # args are shell-tokenised
     ]
-    py_binary(
-        name = name + ".update",
-        srcs = [_LOCK_TOOL],
-        main = _LOCK_TOOL,
-        args = [
+    update_and_test(
+        update_name = name + ".update",
+        test_name = name + "_test",
+        tool = _LOCK_TOOL,
+        update_args = [
             "update",
             "--list=%s/%s" % (native.package_name(), packages),
             "--lock=%s/%s" % (native.package_name(), lock),
         ] + common,
-        data = [packages, lock],
-        **kwargs
-    )
-    py_test(
-        name = name + "_test",
-        size = "small",
-        srcs = [_LOCK_TOOL],
-        main = _LOCK_TOOL,
-        args = [
+        test_args = [
             "check",
             "--list=$(rootpath %s)" % packages,
             "--lock=$(rootpath %s)" % lock,
         ] + common,
         data = [packages, lock],
-        tags = ["requires-network"],
+        test_tags = ["requires-network"],
         **kwargs
     )
 

@@ -1,6 +1,6 @@
 """`tar_listing_test`: a tar's entries compared with a committed listing."""
 
-load("//rules/private:py.bzl", "py_binary", "py_test")
+load("//rules/private:lock.bzl", "update_and_test")
 
 _TOOL = "@rules_pyimage//rules/private/tools:tar_listing.py"
 
@@ -16,20 +16,12 @@ def tar_listing_test(name, tar, golden, **kwargs):
       **kwargs: passed to the test.
     """
     update = "bazel run //%s:%s.update" % (native.package_name(), name)
-    py_test(
-        name = name,
-        size = "small",
-        srcs = [_TOOL],
-        main = _TOOL,
-        args = ["check", "$(rootpath %s)" % tar, "$(rootpath %s)" % golden, "'%s'" % update],
+    update_and_test(
+        update_name = name + ".update",
+        test_name = name,
+        tool = _TOOL,
+        update_args = ["update", "$(rootpath %s)" % tar, "%s/%s" % (native.package_name(), golden)],
+        test_args = ["check", "$(rootpath %s)" % tar, "$(rootpath %s)" % golden, "'%s'" % update],
         data = [tar, golden],
         **kwargs
-    )
-    py_binary(
-        name = name + ".update",
-        srcs = [_TOOL],
-        main = _TOOL,
-        args = ["update", "$(rootpath %s)" % tar, "%s/%s" % (native.package_name(), golden)],
-        data = [tar],
-        tags = ["manual"],
     )

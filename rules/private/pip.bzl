@@ -1,7 +1,8 @@
 """Python distributions from a pip-tools lock: the lock targets, the fetching repository rule,
 and the rules that turn a wheel into something py_* targets can depend on."""
 
-load("//rules/private:py.bzl", "py_binary", "py_test")
+load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:py.bzl", "py_test")
 load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 WheelInfo = provider(
@@ -161,35 +162,26 @@ def wheel_lock(name, requirements, lock, **kwargs):
       **kwargs: passed to both targets.
     """
     update_command = "bazel run //%s:%s.update" % (native.package_name(), name)
-    deps = ["@pyimage_tools//pip_tools", "@pyimage_tools//pip"]
-    py_binary(
-        name = name + ".update",
-        srcs = [_LOCK_TOOL],
-        main = _LOCK_TOOL,
-        args = [
+    quoted = "'--update-command=%s'" % update_command  # args are shell-tokenised
+    update_and_test(
+        update_name = name + ".update",
+        test_name = name + "_test",
+        tool = _LOCK_TOOL,
+        update_args = [
             "update",
             "--requirements=%s/%s" % (native.package_name(), requirements),
             "--lock=%s/%s" % (native.package_name(), lock),
-            "'--update-command=%s'" % update_command,
+            quoted,
         ],
-        data = [requirements, lock],
-        deps = deps,
-        **kwargs
-    )
-    py_test(
-        name = name + "_test",
-        size = "small",
-        srcs = [_LOCK_TOOL],
-        main = _LOCK_TOOL,
-        args = [
+        test_args = [
             "check",
             "--requirements=$(rootpath %s)" % requirements,
             "--lock=$(rootpath %s)" % lock,
-            "'--update-command=%s'" % update_command,
+            quoted,
         ],
         data = [requirements, lock],
-        deps = deps,
-        tags = ["requires-network"],
+        deps = ["@pyimage_tools//pip_tools", "@pyimage_tools//pip"],
+        test_tags = ["requires-network"],
         **kwargs
     )
 
