@@ -1,13 +1,14 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "cpython_build", "debian_lock", "debian_rootfs", "py_pex_binary", "py_pytest_test", "wheel_lock")
+load("@rules_pyimage//rules:defs.bzl", "cpython_build", "debian_lock", "debian_rootfs", "py_image", "py_pex_binary", "py_pytest_test", "wheel_lock")
 ```
 
 Repository setup (the CPython toolchains) is in `@rules_pyimage//rules:repositories.bzl`.
 """
 
 load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
+load("//rules/private:image.bzl", _py_image = "py_image")
 load("//rules/private:pex.bzl", _py_pex_binary = "py_pex_binary")
 load("//rules/private:pip.bzl", _WheelInfo = "WheelInfo", _py_pytest_test = "py_pytest_test", _wheel_lock = "wheel_lock")
 load("//rules/private:providers.bzl", _CPythonInfo = "CPythonInfo")
@@ -21,3 +22,4 @@ py_pytest_test = _py_pytest_test
 wheel_lock = _wheel_lock
 WheelInfo = _WheelInfo
 py_pex_binary = _py_pex_binary
+py_image = _py_image

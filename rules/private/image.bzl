@@ -1,0 +1,250 @@
+"""`py_image`: a py_binary, its locked wheels, the from-source interpreter and the Debian base as
+an OCI image, built without a container daemon."""
+
+load("//rules/private:pip.bzl", "WheelInfo")
+load("//rules/private:providers.bzl", "CPythonInfo")
+load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
+
+_ImageDepsInfo = provider(
+    doc = "What an aspect collects below a py_binary for an image.",
+    fields = {
+        "wheels": "(depset[File]) the wheels (files, or directories holding one)",
+        "sources": "(depset[File]) first-party files (.py and data) of the main repository",
+    },
+)
+
+def _collect_impl(target, ctx):
+    deps = [d[_ImageDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if _ImageDepsInfo in d]
+    if WheelInfo in target:
+        return [_ImageDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset())]
+    own = [f for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", []) if f.owner.workspace_name == ""]
+    return [_ImageDepsInfo(
+        wheels = depset(transitive = [d.wheels for d in deps]),
+        sources = depset(own, transitive = [d.sources for d in deps]),
+    )]
+
+_collect = aspect(implementation = _collect_impl, attr_aspects = ["deps"])
+
+def _source_arg(f):
+    return "%s=%s" % (f.path, f.short_path)
+
+def _layer_gzip(ctx, tar, name):
+    gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
+    ctx.actions.run(
+        executable = ctx.executable._image_tool,
+        arguments = ["gzip", tar.path, gz.path],
+        inputs = [tar],
+        outputs = [gz],
+        mnemonic = "LayerGzip",
+        progress_message = "Compressing the %s layer of %s" % (name, ctx.label),
+    )
+    return gz
+
+def _py_image_impl(ctx):
+    org = ctx.attr.org
+    if not org or not org.replace("-", "").replace("_", "").isalnum():
+        fail("py_image %s: org '%s' must be a plain name (it becomes /opt/<org>), for example \"pyimage\"" % (ctx.label, org))
+    user = ctx.attr.user
+    if not user or user.split(":")[0] in ["0", "root"]:
+        fail("py_image %s: user '%s' runs the app as root; give an unprivileged uid:gid such as \"65532:65532\"" % (ctx.label, user))
+    py = ctx.attr.python[CPythonInfo]
+    opt = "/opt/" + org
+    if py.prefix != opt + "/python":
+        fail("py_image %s: the interpreter %s is installed at %s, but this image puts everything under %s; set org to match or pyimage_register_toolchains(prefix = \"%s/python\")" % (ctx.label, ctx.attr.python.label, py.prefix, opt, opt))
+    info = ctx.attr.binary[_ImageDepsInfo]
+    main = ctx.file.main
+    if main not in info.sources.to_list():
+        fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
+    mtime = str(SOURCE_DATE_EPOCH)
+
+    # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
+    pythonpath = ":".join(["."] + [d.path for d in ctx.attr._installer[DefaultInfo].files.to_list()])
+    py_inputs = [py.interpreter, py.lib, ctx.file._dtar]
+
+    venv_tar = ctx.actions.declare_file(ctx.label.name + ".venv.tar")
+    venv_args = ctx.actions.args()
+    venv_args.add(ctx.file._make_venv)
+    venv_args.add("--venv", opt + "/venv")
+    venv_args.add("--python", opt + "/python/bin/python3")
+    venv_args.add("--mtime", mtime)
+    venv_args.add("--output", venv_tar)
+    venv_args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
+    ctx.actions.run(
+        executable = py.interpreter,
+        arguments = [venv_args],
+        inputs = depset(py_inputs + [ctx.file._make_venv], transitive = [info.wheels, ctx.attr._installer[DefaultInfo].files]),
+        outputs = [venv_tar],
+        env = {"PYTHONPATH": pythonpath, "PYTHONNOUSERSITE": "1"},
+        mnemonic = "ImageVenv",
+        progress_message = "Installing the wheels of %s into %s/venv" % (ctx.label, opt),
+    )
+
+    app_tar = ctx.actions.declare_file(ctx.label.name + ".app.tar")
+    app_args = ctx.actions.args()
+    app_args.add(ctx.file._make_app)
+    app_args.add("--app", opt + "/app")
+    app_args.add("--mtime", mtime)
+    app_args.add("--output", app_tar)
+    app_args.add_all(info.sources, map_each = _source_arg, format_each = "--source=%s")
+    ctx.actions.run(
+        executable = py.interpreter,
+        arguments = [app_args],
+        inputs = depset(py_inputs + [ctx.file._make_app], transitive = [info.sources]),
+        outputs = [app_tar],
+        env = {"PYTHONPATH": ".", "PYTHONNOUSERSITE": "1"},
+        mnemonic = "ImageApp",
+        progress_message = "Laying out the application of %s in %s/app" % (ctx.label, opt),
+    )
+
+    layers = [
+        ("base", ctx.file.base),
+        ("python", py.runtime_tar),
+        ("venv", venv_tar),
+        ("app", app_tar),
+    ]
+    gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
+
+    module = main.short_path[:-len(".py")].replace("/", ".")
+    env = {
+        "PATH": "%s/venv/bin:/usr/local/bin:/usr/bin:/bin" % opt,
+        "PYTHONPATH": opt + "/app",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "LANG": "C.UTF-8",
+        "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+    }
+    env.update(ctx.attr.env)
+    config = {
+        "User": user,
+        "Env": ["%s=%s" % (k, v) for k, v in sorted(env.items())],
+        "Entrypoint": [opt + "/venv/bin/python3", "-m", module],
+        "WorkingDir": ctx.attr.workdir or (opt + "/app"),
+        "Labels": dict(ctx.attr.labels),
+    }
+    if ctx.attr.cmd:
+        config["Cmd"] = ctx.attr.cmd
+    if ctx.attr.ports:
+        config["ExposedPorts"] = {(p if "/" in p else p + "/tcp"): {} for p in ctx.attr.ports}
+    spec = ctx.actions.declare_file(ctx.label.name + ".spec.json")
+    ctx.actions.write(spec, json.encode({
+        "config": config,
+        "annotations": dict(ctx.attr.annotations),
+        "layer_names": [name for name, _ in layers],
+    }))
+
+    layout = ctx.actions.declare_directory(ctx.label.name)
+    archive = ctx.actions.declare_file(ctx.label.name + ".tar")
+    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    args = ctx.actions.args()
+    args.add("image")
+    args.add("--config-json", spec)
+    args.add("--layout", layout.path)
+    args.add("--archive", archive)
+    args.add("--digest", digest)
+    args.add("--repo-tag", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
+    for (name, tar), gz in zip(layers, gzs):
+        args.add("--layer", "%s=%s" % (tar.path, gz.path))
+    ctx.actions.run(
+        executable = ctx.executable._image_tool,
+        arguments = [args],
+        inputs = [spec] + [t for _, t in layers] + gzs,
+        outputs = [layout, archive, digest],
+        mnemonic = "ImageAssemble",
+        progress_message = "Assembling the OCI image %s" % ctx.label,
+    )
+    return [
+        DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout, archive, digest])),
+        OutputGroupInfo(
+            archive = depset([archive]),
+            digest = depset([digest]),
+            layers = depset([t for _, t in layers]),
+        ),
+    ]
+
+_py_image = rule(
+    implementation = _py_image_impl,
+    attrs = {
+        "binary": attr.label(mandatory = True, aspects = [_collect]),
+        "main": attr.label(mandatory = True, allow_single_file = [".py"]),
+        "base": attr.label(mandatory = True, allow_single_file = [".tar"]),
+        "python": attr.label(mandatory = True, providers = [CPythonInfo]),
+        "org": attr.string(default = "pyimage"),
+        "user": attr.string(default = "65532:65532"),
+        "env": attr.string_dict(),
+        "workdir": attr.string(),
+        "cmd": attr.string_list(),
+        "ports": attr.string_list(),
+        "labels": attr.string_dict(),
+        "annotations": attr.string_dict(),
+        "repo_tag": attr.string(),
+        "_make_venv": attr.label(default = "//rules/private/tools:make_venv.py", allow_single_file = True),
+        "_make_app": attr.label(default = "//rules/private/tools:make_app.py", allow_single_file = True),
+        "_dtar": attr.label(default = "//rules/private/tools:dtar.py", allow_single_file = True),
+        "_installer": attr.label(default = "@pyimage_tools//installer"),
+        "_image_tool": attr.label(default = "//rules/private/tools:make_image", executable = True, cfg = "exec"),
+    },
+)
+
+def py_image(
+        name,
+        binary,
+        main,
+        base = "@rules_pyimage//third_party/debian:runtime_rootfs",
+        python = "@pyimage_python//:python3",
+        org = "pyimage",
+        user = "65532:65532",
+        env = {},
+        workdir = "",
+        cmd = [],
+        ports = [],
+        labels = {},
+        annotations = {},
+        repo_tag = "",
+        **kwargs):
+    """An OCI image of a py_binary: four layers, base OS < interpreter < venv < app.
+
+    ```starlark
+    load("@rules_pyimage//rules:defs.bzl", "py_image")
+
+    py_image(name = "image", binary = ":app", main = "main.py")
+    ```
+
+    `bazel build :image` gives the OCI layout directory `image/`; output group `archive` the
+    docker-archive `image.tar` (`podman load -i`), `digest` the manifest digest.
+
+    Args:
+      name: the image.
+      binary: the py_binary; its first-party sources go to /opt/<org>/app, its locked wheels into
+        the venv at /opt/<org>/venv.
+      main: the binary's main file; the entrypoint runs it as a module on the venv's python.
+      base: the base layer tar (a `debian_rootfs`).
+      python: the interpreter, a `cpython_build` (`@pyimage_python//:python3.11` for another).
+      org: everything goes under /opt/<org>; must match the toolchain's prefix.
+      user: uid:gid the container runs as; never root.
+      env: extra environment variables (over PATH, PYTHONPATH, LANG, SSL_CERT_FILE, ...).
+      workdir: the working directory (default /opt/<org>/app).
+      cmd: arguments given to the entrypoint.
+      ports: exposed ports ("8080" or "8080/tcp").
+      labels: config labels.
+      annotations: manifest annotations.
+      repo_tag: the name:tag in the docker-archive (default NAME:latest).
+      **kwargs: common attributes (tags, visibility).
+    """
+    _py_image(
+        name = name,
+        binary = binary,
+        main = main,
+        base = base,
+        python = python,
+        org = org,
+        user = user,
+        env = env,
+        workdir = workdir,
+        cmd = cmd,
+        ports = ports,
+        labels = labels,
+        annotations = annotations,
+        repo_tag = repo_tag,
+        **kwargs
+    )
+    native.filegroup(name = name + ".tar", srcs = [name], output_group = "archive", **kwargs)

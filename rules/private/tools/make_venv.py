@@ -1,0 +1,89 @@
+"""Builds the image's virtual environment layer: wheels installed into /opt/<org>/venv.
+
+Runs on the image's own interpreter (so every .pyc has its magic number), with `installer` from
+the rules' tools lock on sys.path. No pip, no setuptools, nothing from the network.
+
+In:  the venv path and the interpreter's path in the image, the wheels (files, or directories
+     holding one), a fixed mtime.
+Out: one deterministic tar whose entries sit under the venv path: pyvenv.cfg, bin/python3 links to
+     the interpreter, the packages in lib/pythonX.Y/site-packages, every module byte-compiled with
+     checked-hash invalidation and its image path recorded (no build path).
+
+Usage: make_venv.py --venv /opt/ORG/venv --python /opt/ORG/python/bin/python3 --mtime N
+                    --output F.tar [--wheel PATH ...]
+"""
+
+import argparse
+import compileall
+import os
+import py_compile
+import shutil
+import sys
+import tempfile
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+
+from rules.private.tools import dtar
+
+
+def wheels_of(path):
+    if os.path.isdir(path):
+        return [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".whl")]
+    return [path]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--venv", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--mtime", type=int, required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--wheel", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    minor = "python%d.%d" % sys.version_info[:2]
+    work = tempfile.mkdtemp(prefix="pyimage-venv.")
+    try:
+        root = os.path.join(work, "root")
+        venv = os.path.join(root, args.venv.lstrip("/"))
+        site = os.path.join(venv, "lib", minor, "site-packages")
+        os.makedirs(site)
+        os.makedirs(os.path.join(venv, "bin"))
+        with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
+            f.write("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n" % (
+                os.path.dirname(args.python), *sys.version_info[:3]))
+        for link in ["python", "python3", minor]:
+            os.symlink(args.python, os.path.join(venv, "bin", link))
+        os.symlink("lib", os.path.join(venv, "lib64"))
+
+        scheme = {
+            "purelib": site,
+            "platlib": site,
+            "headers": os.path.join(venv, "include", "site", minor),
+            "scripts": os.path.join(venv, "bin"),
+            "data": venv,
+        }
+        destination = SchemeDictionaryDestination(
+            scheme, interpreter=os.path.join(args.venv, "bin", "python3"), script_kind="posix")
+        wheels = sorted(w for spec in args.wheel for w in wheels_of(spec))
+        for wheel in wheels:
+            with WheelFile.open(wheel) as source:
+                install(source=source, destination=destination,
+                        additional_metadata={"INSTALLER": b"rules_pyimage\n"})
+
+        # Byte-compile as the image will see the files (checked-hash: no mtime in any .pyc).
+        ok = compileall.compile_dir(
+            site, quiet=1, stripdir=root, prependdir="/", workers=1,
+            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        if not ok:
+            sys.exit("ERROR: a module in the venv does not compile (see above)")
+        dtar.write_tar(root, args.output, args.mtime)
+        print("venv: %d wheels into %s" % (len(wheels), args.venv))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

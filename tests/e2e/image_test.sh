@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The example image, used for real: skopeo and umoci accept the OCI layout; podman (runc) loads the
+# docker-archive and runs it; inside, the app prints what it should with all three kinds of
+# dependency, runs as 65532, cannot write to /opt/pyimage, loads the CA bundle and imports every
+# stdlib module that needs a system library. The layers hold no compiler, header, pip,
+# setuptools or setuid file. Built again from another checkout the digest is the same, and
+# changing one app source file changes only the app layer.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+DC="--disk_cache=$DISK_CACHE"
+bazel build "$DC" //app:image //app:image.tar >"$SCRATCH/build.log" 2>&1 || { tail -n 30 "$SCRATCH/build.log" >&2; fail "build failed"; }
+BIN="$(bazel info bazel-bin 2>/dev/null)"
+LAYOUT="$BIN/app/image" ARCHIVE="$BIN/app/image.tar"
+DIGEST="$(cat "$BIN/app/image.digest")"
+
+# --- the layout is valid OCI ----------------------------------------------------------------------
+skopeo inspect "oci:$LAYOUT:latest" >"$SCRATCH/inspect.json" || fail "skopeo rejects the layout"
+python3 - "$SCRATCH/inspect.json" "$DIGEST" <<'PY' || exit 1
+import json, sys
+info = json.load(open(sys.argv[1]))
+assert info["Digest"] == sys.argv[2], (info["Digest"], sys.argv[2])
+assert len(info["Layers"]) == 4, info["Layers"]
+assert info["Created"].startswith("1980-01-01"), info["Created"]
+print("ok: skopeo inspect: digest %s, 4 layers, created %s" % (info["Digest"], info["Created"]))
+PY
+umoci unpack --image "$LAYOUT:latest" "$SCRATCH/bundle" >/dev/null || fail "umoci rejects the layout"
+python3 - "$SCRATCH/bundle/config.json" <<'PY' || exit 1
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+assert cfg["process"]["user"]["uid"] == 65532 and cfg["process"]["user"]["gid"] == 65532, cfg["process"]["user"]
+assert cfg["process"]["args"][:2] == ["/opt/pyimage/venv/bin/python3", "-m"], cfg["process"]["args"]
+print("ok: umoci unpack: runs %s as 65532:65532" % " ".join(cfg["process"]["args"]))
+PY
+
+# --- what the layers hold, and do not -------------------------------------------------------------
+python3 - "$ARCHIVE" <<'PY' || exit 1
+import fnmatch, gzip, io, json, sys, tarfile
+outer = tarfile.open(sys.argv[1])
+manifest = json.load(outer.extractfile("manifest.json"))[0]
+bad = []
+forbidden = ["usr/bin/gcc*", "usr/bin/cc", "usr/bin/c++", "usr/bin/ld", "usr/bin/ld.*", "usr/bin/as",
+             "usr/bin/x86_64-linux-gnu-*", "*.h", "*/site-packages/pip", "*/site-packages/pip/*",
+             "*/bin/pip", "*/bin/pip3*", "*/site-packages/setuptools", "*/site-packages/setuptools/*",
+             "*/site-packages/_distutils_hack*", "usr/bin/apt*", "usr/bin/dpkg*"]
+counts = []
+for layer in manifest["Layers"]:
+    data = gzip.decompress(outer.extractfile(layer).read())
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = tar.getmembers()
+    counts.append(len(members))
+    for m in members:
+        if any(fnmatch.fnmatch(m.name, p) for p in forbidden):
+            bad.append("%s: %s" % (layer[-12:], m.name))
+        if m.mode & 0o6000:
+            bad.append("%s: setuid/setgid %s" % (layer[-12:], m.name))
+        if (m.uid, m.gid) != (0, 0) and not m.name.startswith("home/"):
+            bad.append("%s: owned by %d:%d: %s" % (layer[-12:], m.uid, m.gid, m.name))
+if bad:
+    sys.exit("FAIL: the layers hold what the runtime must not:\n  " + "\n  ".join(bad[:20]))
+print("ok: no compiler, header, pip, setuptools, package manager or setuid file in %s entries" % "+".join(map(str, counts)))
+PY
+
+# --- it runs ----------------------------------------------------------------------------------------
+PM="$SCRATCH/podman"
+podman_() {
+  podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"
+}
+run_() { podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$@"; }
+trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
+podman_ load -i "$ARCHIVE" >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "podman load failed"; }
+run_ rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 || { cat "$SCRATCH/run.log" >&2; fail "the container failed"; }
+for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \
+            "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0" "&lt;b&gt;"; do
+  expect_in "$SCRATCH/run.log" "$want"
+done
+echo "ok: podman run prints: $(head -n1 "$SCRATCH/run.log")"
+
+PROBE='
+import os, ssl
+print("uid", os.getuid(), os.getgid())
+try:
+    open("/opt/pyimage/app/x", "w"); print("WRITABLE")
+except OSError as e:
+    print("readonly", e.errno)
+try:
+    open("/opt/pyimage/venv/lib/python3.13/site-packages/x", "w"); print("WRITABLE")
+except OSError as e:
+    print("readonly", e.errno)
+print("ca", ssl.create_default_context().cert_store_stats()["x509_ca"])
+'
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/example:latest -c "$PROBE" >"$SCRATCH/probe.log" 2>&1 \
+  || { cat "$SCRATCH/probe.log" >&2; fail "the probe failed"; }
+expect_in "$SCRATCH/probe.log" "uid 65532 65532"
+grep -q WRITABLE "$SCRATCH/probe.log" && fail "the app can write to its own code or site-packages"
+[[ "$(grep -c '^readonly 13' "$SCRATCH/probe.log")" == 2 ]] || { cat "$SCRATCH/probe.log"; fail "expected EACCES twice"; }
+ca="$(sed -n 's/^ca //p' "$SCRATCH/probe.log")"
+[[ "$ca" -gt 100 ]] || fail "ssl loaded $ca CA certificates"
+echo "ok: runs as 65532:65532, /opt/pyimage is read-only to it, ssl loads $ca CA certificates"
+run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entrypoint /opt/pyimage/venv/bin/python3 \
+  rules_pyimage/example:latest /tmp/check_stdlib.py >"$SCRATCH/stdlib.log" 2>&1 || { cat "$SCRATCH/stdlib.log" >&2; fail "stdlib modules fail in the image"; }
+echo "ok: every stdlib module that needs a system library works in the image"
+
+# --- the same digest from another checkout; one app change rebuilds only the app layer -------------
+B_WS="$SCRATCH/other/checkout"
+clone_to "$B_WS"
+layers() { python3 -c "import json,sys; print(' '.join(l['digest'] for l in json.load(open(sys.argv[1]+'/blobs/sha256/'+open(sys.argv[2]).read().split(':')[1].strip()))['layers']))" "$1" "$2"; }
+(cd "$B_WS" && bz b build "$DC" //app:image) >"$SCRATCH/b.log" 2>&1 || { tail -n 30 "$SCRATCH/b.log" >&2; fail "build B failed"; }
+B_BIN="$(cd "$B_WS" && bz b info bazel-bin 2>/dev/null)"
+[[ "$(cat "$B_BIN/app/image.digest")" == "$DIGEST" ]] || fail "another checkout gives $(cat "$B_BIN/app/image.digest"), not $DIGEST"
+echo "ok: another checkout gives the same digest $DIGEST"
+before=($(layers "$B_BIN/app/image" "$B_BIN/app/image.digest"))
+echo "# one changed line" >>"$B_WS/app/main.py"
+(cd "$B_WS" && bz b build "$DC" //app:image) >"$SCRATCH/b2.log" 2>&1 || { tail -n 30 "$SCRATCH/b2.log" >&2; fail "build B2 failed"; }
+after=($(layers "$B_BIN/app/image" "$B_BIN/app/image.digest"))
+for i in 0 1 2; do [[ "${before[$i]}" == "${after[$i]}" ]] || fail "layer $i changed with an app source change"; done
+[[ "${before[3]}" != "${after[3]}" ]] || fail "the app layer did not change"
+echo "ok: one app source change: base, python and venv layers unchanged, app layer ${before[3]:7:12} -> ${after[3]:7:12}"
