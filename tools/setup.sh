@@ -18,7 +18,7 @@ PACKAGES=(
   build-essential pkg-config
   libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
   libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
-  podman runc skopeo umoci
+  podman runc skopeo umoci docker-registry
 )
 
 SUDO=""

@@ -161,6 +161,37 @@ def _py_image_impl(ctx):
         ),
     ]
 
+def _image_script_impl(ctx):
+    files = ctx.attr.image[OutputGroupInfo]
+    archive = files.archive.to_list()[0]
+    digest = files.digest.to_list()[0]
+    layout = ctx.attr.image[DefaultInfo].files.to_list()[0]
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._template,
+        output = script,
+        substitutions = {
+            "@@MODE@@": ctx.attr.mode,
+            "@@ARCHIVE@@": archive.short_path,
+            "@@LAYOUT@@": layout.short_path,
+            "@@DIGEST@@": digest.short_path,
+            "@@REPO_TAG@@": ctx.attr.repo_tag,
+        },
+        is_executable = True,
+    )
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout]))]
+
+_image_script = rule(
+    implementation = _image_script_impl,
+    executable = True,
+    attrs = {
+        "image": attr.label(mandatory = True),
+        "mode": attr.string(mandatory = True, values = ["load", "push"]),
+        "repo_tag": attr.string(mandatory = True),
+        "_template": attr.label(default = "//rules/private:image_run.sh.tpl", allow_single_file = True),
+    },
+)
+
 _py_image = rule(
     implementation = _py_image_impl,
     attrs = {
@@ -209,8 +240,11 @@ def py_image(
     py_image(name = "image", binary = ":app", main = "main.py")
     ```
 
-    `bazel build :image` gives the OCI layout directory `image/`; output group `archive` the
-    docker-archive `image.tar` (`podman load -i`), `digest` the manifest digest.
+    `bazel build :image` gives the OCI layout directory `image/`; `:image.tar` the docker-archive
+    (`podman load -i`); output group `digest` the manifest digest. `bazel run :image.load` loads it
+    into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
+    `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo and checks that the
+    registry holds the same digest.
 
     Args:
       name: the image.
@@ -248,3 +282,6 @@ def py_image(
         **kwargs
     )
     native.filegroup(name = name + ".tar", srcs = [name], output_group = "archive", **kwargs)
+    tag = repo_tag or "%s:latest" % name
+    _image_script(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
+    _image_script(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)

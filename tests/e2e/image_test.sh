@@ -67,7 +67,10 @@ podman_() {
 }
 run_() { podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$@"; }
 trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
-podman_ load -i "$ARCHIVE" >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "podman load failed"; }
+# `bazel run //app:image.load` with podman's storage options before `load`.
+bazel run "$DC" //app:image.load -- --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs \
+  --events-backend=file >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "bazel run //app:image.load failed"; }
+expect_in "$SCRATCH/load.log" "loaded rules_pyimage/example:latest ($DIGEST) into podman"
 run_ rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 || { cat "$SCRATCH/run.log" >&2; fail "the container failed"; }
 for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \
             "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0" "&lt;b&gt;"; do
@@ -99,6 +102,36 @@ echo "ok: runs as 65532:65532, /opt/pyimage is read-only to it, ssl loads $ca CA
 run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entrypoint /opt/pyimage/venv/bin/python3 \
   rules_pyimage/example:latest /tmp/check_stdlib.py >"$SCRATCH/stdlib.log" 2>&1 || { cat "$SCRATCH/stdlib.log" >&2; fail "stdlib modules fail in the image"; }
 echo "ok: every stdlib module that needs a system library works in the image"
+
+# --- push to a registry on 127.0.0.1 and pull it back --------------------------------------------------
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$SCRATCH/registry"
+cat >"$SCRATCH/registry/config.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $SCRATCH/registry/data
+http:
+  addr: 127.0.0.1:$PORT
+YML
+docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
+REGISTRY_PID=$!
+trap 'kill $REGISTRY_PID 2>/dev/null || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.2; done
+bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$PORT/example:v1" --dest-tls-verify=false \
+  >"$SCRATCH/push.log" 2>&1 || { cat "$SCRATCH/push.log" >&2; fail "push failed"; }
+expect_in "$SCRATCH/push.log" "pushed 127.0.0.1:$PORT/example:v1@$DIGEST"
+skopeo copy --src-tls-verify=false "docker://127.0.0.1:$PORT/example:v1" "oci:$SCRATCH/pulled:v1" >/dev/null 2>&1 \
+  || fail "pulling back failed"
+pulled="$(skopeo inspect "oci:$SCRATCH/pulled:v1" --format '{{.Digest}}')"
+[[ "$pulled" == "$DIGEST" ]] || fail "pulled back $pulled, pushed $DIGEST"
+echo "ok: pushed to a registry on 127.0.0.1:$PORT and pulled back: same digest"
+# A registry that is not there: a clear error, non-zero exit.
+DEAD="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$DEAD/example:v1" --dest-tls-verify=false \
+  >"$SCRATCH/push-bad.log" 2>&1; then fail "a push to a closed port succeeded"; fi
+expect_in "$SCRATCH/push-bad.log" "ERROR: the registry did not take the push of 127.0.0.1:$DEAD/example:v1"
+echo "ok: a push to a registry that is not there fails with a clear error"
 
 # --- the same digest from another checkout; one app change rebuilds only the app layer -------------
 B_WS="$SCRATCH/other/checkout"
