@@ -104,6 +104,19 @@ def _py_image_impl(ctx):
     ]
     gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
 
+    # Found at build time, not when the container starts: a library the interpreter or a wheel
+    # needs that the base does not have.
+    libcheck = ctx.actions.declare_file(ctx.label.name + ".libcheck")
+    ctx.actions.run(
+        executable = ctx.executable._check_libs,
+        arguments = ["--stamp", libcheck.path, "--base", ctx.file.base.path, "--base-label", str(ctx.attr.base.label),
+                     py.runtime_tar.path, venv_tar.path],
+        inputs = [ctx.file.base, py.runtime_tar, venv_tar],
+        outputs = [libcheck],
+        mnemonic = "ImageLibCheck",
+        progress_message = "Checking that %s has every library %s needs" % (ctx.attr.base.label, ctx.label),
+    )
+
     module = main.short_path[:-len(".py")].replace("/", ".")
     env = {
         "PATH": "%s/venv/bin:/usr/local/bin:/usr/bin:/bin" % opt,
@@ -147,7 +160,7 @@ def _py_image_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._image_tool,
         arguments = [args],
-        inputs = [spec] + [t for _, t in layers] + gzs,
+        inputs = [spec, libcheck] + [t for _, t in layers] + gzs,
         outputs = [layout, archive, digest],
         mnemonic = "ImageAssemble",
         progress_message = "Assembling the OCI image %s" % ctx.label,
@@ -213,6 +226,7 @@ _py_image = rule(
         "_dtar": attr.label(default = "//rules/private/tools:dtar.py", allow_single_file = True),
         "_installer": attr.label(default = "@pyimage_tools//installer"),
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", executable = True, cfg = "exec"),
+        "_check_libs": attr.label(default = "//rules/private/tools:check_libs", executable = True, cfg = "exec"),
     },
 )
 
