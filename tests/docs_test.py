@@ -1,7 +1,7 @@
 """The reference in docs/ names every public attribute and macro argument, so it cannot drift.
 
 When this fails, add the named attribute or argument to the reference page of its rule or macro
-(docs/toolchain.md, docs/debian.md, docs/python.md), with what it does.
+(docs/toolchain.md, docs/debian.md, docs/python.md, docs/image.md), with what it does.
 """
 
 import ast
@@ -9,7 +9,7 @@ import re
 import sys
 import unittest
 
-PAGES = ["docs/toolchain.md", "docs/debian.md", "docs/python.md"]
+PAGES = ["docs/toolchain.md", "docs/debian.md", "docs/python.md", "docs/image.md"]
 SOURCES = {
     "toolchains/private/cpython.bzl": ["rule"],
     "rules/repositories.bzl": ["macro"],
@@ -17,6 +17,7 @@ SOURCES = {
     "rules/private/listing.bzl": ["macro"],
     "rules/private/pip.bzl": ["rule", "macro"],
     "rules/private/pex.bzl": ["rule"],
+    "rules/private/image.bzl": ["rule", "macro"],
 }
 
 

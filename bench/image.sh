@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The example image, measured: size per layer (uncompressed and gzipped) against the same app on a
+# plain Debian stack (debootstrap --variant=minbase, Debian's python3 and pip, the requirements
+# pip-installed); rebuild time after changing one app source file against a no-op build; and
+# container start-to-output against the app started directly. One run each (starts: mean of 5).
+# Needs root (debootstrap, chroot, podman).
+#
+#   bench/image.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+W="$(mktemp -d /tmp/pyimage-bench-image.XXXXXX)"
+cd "$ROOT"
+cp app/main.py "$W/main.py.orig"
+trap 'cp "$W/main.py.orig" "$ROOT/app/main.py"; rm -rf "$W"' EXIT
+DC="--disk_cache=${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
+bazel build "$DC" //app:image //app:image.tar //app:app >/dev/null 2>&1
+BIN="$(bazel info bazel-bin 2>/dev/null)"
+
+echo "== layers of //app:image"
+python3 - "$BIN" <<'PY'
+import os, sys
+b = sys.argv[1]
+raw = {"base": "third_party/debian/runtime_rootfs.tar", "python": "external/pyimage_python/cpython_3_13_15.runtime.tar",
+       "venv": "app/image.venv.tar", "app": "app/image.app.tar"}
+tot = [0, 0]
+for name, path in raw.items():
+    r, g = os.path.getsize(os.path.join(b, path)), os.path.getsize(os.path.join(b, "app/image.%s.tar.gz" % name))
+    tot[0] += r; tot[1] += g
+    print("  %-7s %8.1f MiB  %7.1f MiB gz" % (name, r / 2**20, g / 2**20))
+print("  %-7s %8.1f MiB  %7.1f MiB gz" % ("total", tot[0] / 2**20, tot[1] / 2**20))
+with open(os.path.join(b, ".bench_image_total"), "w") as f:
+    f.write("%d %d" % tuple(tot))
+PY
+
+echo "== the same app on a plain Debian stack (debootstrap minbase + python3 + pip + pip install)"
+command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+MIRROR="${PYIMAGE_DEBIAN_MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)}"
+debootstrap --variant=minbase --include=python3,python3-pip bookworm "$W/plain" "$MIRROR" >"$W/debootstrap.log" 2>&1 \
+  || { tail -n 20 "$W/debootstrap.log"; exit 1; }
+cp /etc/resolv.conf "$W/plain/etc/resolv.conf"
+cp /etc/ssl/certs/ca-certificates.crt "$W/plain/tmp/host-ca.crt"
+pipconf=""; [[ -f /etc/pip.conf ]] && pipconf="$(cat /etc/pip.conf)"
+chroot "$W/plain" env -i PATH=/usr/bin:/bin HOME=/root python3 -m pip install -q --break-system-packages --cert /tmp/host-ca.crt \
+  --no-cache-dir attrs==26.1.0 pyyaml==6.0.4 markupsafe==3.0.4 >"$W/pip.log" 2>&1 || { tail -n 20 "$W/pip.log"; exit 1; }
+rm -rf "$W"/plain/var/cache/apt/archives/*.deb "$W"/plain/var/lib/apt/lists/*_Packages "$W"/plain/tmp/host-ca.crt
+tar -C "$W/plain" --sort=name --numeric-owner -cf "$W/plain.tar" .
+python3 - "$W/plain.tar" "$BIN/.bench_image_total" <<'PY'
+import gzip, os, sys
+raw = os.path.getsize(sys.argv[1])
+with open(sys.argv[1], "rb") as f:
+    gz = len(gzip.compress(f.read(), 6))
+ours = list(map(int, open(sys.argv[2]).read().split()))
+print("  plain   %8.1f MiB  %7.1f MiB gz" % (raw / 2**20, gz / 2**20))
+print("  ratio ours / plain: %.2f uncompressed, %.2f gzipped" % (ours[0] / raw, ours[1] / gz))
+PY
+
+echo "== rebuild after one app source change, against a no-op build"
+now() { date +%s.%N; }
+bazel build "$DC" //app:image.tar >/dev/null 2>&1
+t0=$(now); bazel build "$DC" //app:image.tar >/dev/null 2>&1; t1=$(now)
+echo "# bench $(date +%s%N)" >>app/main.py
+t2=$(now); bazel build "$DC" //app:image.tar >/dev/null 2>&1; t3=$(now)
+cp "$W/main.py.orig" app/main.py
+python3 -c "import sys; a,b,c,d=map(float,sys.argv[1:]); n=b-a; r=d-c; print('  no-op %.2f s, after a one-line app change %.2f s: ratio %.1f, %.2f s on top of the no-op' % (n, r, r/n, r-n))" "$t0" "$t1" "$t2" "$t3"
+bazel build "$DC" //app:image.tar >/dev/null 2>&1
+
+echo "== start to output: the container against the app started directly"
+PM="$W/podman"
+P=(podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
+"${P[@]}" load -q -i "$BIN/app/image.tar" >/dev/null
+"${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null
+t0=$(now); for i in 1 2 3 4 5; do "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null; done; t1=$(now)
+t2=$(now); for i in 1 2 3 4 5; do "$BIN/app/app" >/dev/null 2>&1; done; t3=$(now)
+"${P[@]}" system reset -f >/dev/null 2>&1 || true
+python3 -c "import sys; a,b,c,d=map(float,sys.argv[1:]); x=(b-a)/5; y=(d-c)/5; print('  podman run %.3f s, the py_binary directly %.3f s: ratio %.1f' % (x, y, x/y))" "$t0" "$t1" "$t2" "$t3"
