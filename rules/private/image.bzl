@@ -155,6 +155,10 @@ def _py_image_impl(ctx):
         "layer_names": [name for name, _ in layers],
     }))
 
+    stamp_inputs = []
+    if ctx.attr.stamp == 1 or (ctx.attr.stamp == -1 and ctx.attr.private_stamp_detect):
+        stamp_inputs = [ctx.info_file, ctx.version_file]
+
     layout = ctx.actions.declare_directory(ctx.label.name)
     archive = ctx.actions.declare_file(ctx.label.name + ".tar")
     digest = ctx.actions.declare_file(ctx.label.name + ".digest")
@@ -167,10 +171,11 @@ def _py_image_impl(ctx):
     args.add("--repo-tag", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
     for (name, tar), gz in zip(layers, gzs):
         args.add("--layer", "%s=%s" % (tar.path, gz.path))
+    args.add_all(stamp_inputs, before_each = "--stamp-file")
     ctx.actions.run(
         executable = ctx.executable._image_tool,
         arguments = [args],
-        inputs = [spec, libcheck] + [t for _, t in layers] + gzs,
+        inputs = [spec, libcheck] + [t for _, t in layers] + gzs + stamp_inputs,
         outputs = [layout, archive, digest],
         mnemonic = "ImageAssemble",
         execution_requirements = _FAST,
@@ -232,6 +237,8 @@ _py_image = rule(
         "labels": attr.string_dict(),
         "annotations": attr.string_dict(),
         "repo_tag": attr.string(),
+        "stamp": attr.int(default = -1, values = [-1, 0, 1]),
+        "private_stamp_detect": attr.bool(default = False),
         "_make_venv": attr.label(default = "//rules/private/tools:make_venv.py", allow_single_file = True),
         "_make_app": attr.label(default = "//rules/private/tools:make_app.py", allow_single_file = True),
         "_dtar": attr.label(default = "//rules/private/tools:dtar.py", allow_single_file = True),
@@ -256,6 +263,7 @@ def py_image(
         labels = {},
         annotations = {},
         repo_tag = "",
+        stamp = -1,
         **kwargs):
     """An OCI image of a py_binary: four layers, base OS < interpreter < venv < app.
 
@@ -287,6 +295,10 @@ def py_image(
       labels: config labels.
       annotations: manifest annotations.
       repo_tag: the name:tag in the docker-archive (default NAME:latest).
+      stamp: 1 stamps the image with the VCS revision and build time (labels
+        org.opencontainers.image.revision and .created, and the config's `created`), 0 never,
+        -1 (default) only when Bazel runs with `--stamp` (see `--config=release` in .bazelrc).
+        Unstamped, the image is reproducible.
       **kwargs: common attributes (tags, visibility).
     """
     _py_image(
@@ -304,6 +316,11 @@ def py_image(
         labels = labels,
         annotations = annotations,
         repo_tag = repo_tag,
+        stamp = stamp,
+        private_stamp_detect = select({
+            "@rules_pyimage//rules/private:stamp_detect": True,
+            "//conditions:default": False,
+        }),
         **kwargs
     )
     native.filegroup(name = name + ".tar", srcs = [name], output_group = "archive", **kwargs)

@@ -103,6 +103,22 @@ run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entryp
   rules_pyimage/example:latest /tmp/check_stdlib.py >"$SCRATCH/stdlib.log" 2>&1 || { cat "$SCRATCH/stdlib.log" >&2; fail "stdlib modules fail in the image"; }
 echo "ok: every stdlib module that needs a system library works in the image"
 
+# --- stamping only with --stamp --------------------------------------------------------------------------
+bazel build "$DC" --config=release //app:image >"$SCRATCH/stamp.log" 2>&1 || { tail -n 20 "$SCRATCH/stamp.log" >&2; fail "stamped build failed"; }
+skopeo inspect "oci:$LAYOUT:latest" >"$SCRATCH/stamped.json"
+python3 - "$SCRATCH/stamped.json" "$(git -C "$ROOT" rev-parse HEAD)" "$DIGEST" <<'PY' || exit 1
+import json, sys
+info = json.load(open(sys.argv[1]))
+labels = info["Labels"]
+assert labels.get("org.opencontainers.image.revision") == sys.argv[2], labels
+assert not info["Created"].startswith("1980"), info["Created"]
+assert info["Digest"] != sys.argv[3]
+print("ok: --config=release stamps revision %s and created %s" % (sys.argv[2][:12], info["Created"]))
+PY
+bazel build "$DC" //app:image >/dev/null 2>&1
+[[ "$(cat "$BIN/app/image.digest")" == "$DIGEST" ]] || fail "without --stamp the digest is not $DIGEST again"
+echo "ok: without --stamp the image is the unstamped one again ($DIGEST)"
+
 # --- push to a registry on 127.0.0.1 and pull it back --------------------------------------------------
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mkdir -p "$SCRATCH/registry"

@@ -47,9 +47,31 @@ def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
+def read_status(paths):
+    """Bazel's workspace status files (KEY VALUE lines), merged."""
+    status = {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.rstrip("\n").partition(" ")
+                status[key] = value
+    return status
+
+
 def build(args):
     with open(args.config_json) as f:
         spec = json.load(f)
+    created = EPOCH_ISO
+    if args.stamp_file:  # only with --stamp: the revision and the build time
+        import datetime
+        status = read_status(args.stamp_file)
+        labels = spec["config"].setdefault("Labels", {})
+        revision = status.get("STABLE_BUILD_SCM_REVISION")
+        if revision:
+            labels["org.opencontainers.image.revision"] = revision
+        if status.get("BUILD_TIMESTAMP"):
+            created = datetime.datetime.fromtimestamp(int(status["BUILD_TIMESTAMP"]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            labels["org.opencontainers.image.created"] = created
     layers = []
     for pair in args.layer:
         tar, gz = pair.split("=", 1)
@@ -58,7 +80,7 @@ def build(args):
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "created": EPOCH_ISO,
+        "created": created,
         "config": spec["config"],
         "rootfs": {"type": "layers", "diff_ids": [l["diff_id"] for l in layers]},
         "history": [{"created": EPOCH_ISO, "created_by": "rules_pyimage: " + l["name"]} for l in layers],
@@ -131,6 +153,7 @@ def main(argv=None):
     parser.add_argument("--digest", required=True)
     parser.add_argument("--repo-tag", required=True)
     parser.add_argument("--layer", action="append", required=True)
+    parser.add_argument("--stamp-file", action="append", default=[])
     build(parser.parse_args(argv))
 
 
