@@ -1,7 +1,7 @@
 """`py_image`: a py_binary, its locked wheels, the from-source interpreter and the Debian base as
 an OCI image, built without a container daemon."""
 
-load("//rules/private:pip.bzl", "WheelInfo")
+load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
 load("//rules/private:providers.bzl", "CPythonInfo")
 load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
@@ -10,29 +10,6 @@ load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 # declared inputs (and stay cacheable and remote-executable), so locally they skip the sandbox:
 # a one-line app change then rebuilds the image in about a second on top of Bazel's no-op.
 _FAST = {"no-sandbox": "1"}
-
-_ImageDepsInfo = provider(
-    doc = "What an aspect collects below a py_binary for an image.",
-    fields = {
-        "wheels": "(depset[File]) the wheels (files, or directories holding one)",
-        "sources": "(depset[File]) first-party files (.py and data) of the main repository",
-    },
-)
-
-def _collect_impl(target, ctx):
-    deps = [d[_ImageDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if _ImageDepsInfo in d]
-    if WheelInfo in target:
-        return [_ImageDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset())]
-    own = [f for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", []) if f.owner.workspace_name == ""]
-    return [_ImageDepsInfo(
-        wheels = depset(transitive = [d.wheels for d in deps]),
-        sources = depset(own, transitive = [d.sources for d in deps]),
-    )]
-
-_collect = aspect(implementation = _collect_impl, attr_aspects = ["deps"])
-
-def _source_arg(f):
-    return "%s=%s" % (f.path, f.short_path)
 
 def _layer_gzip(ctx, tar, name):
     gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
@@ -58,7 +35,7 @@ def _py_image_impl(ctx):
     opt = "/opt/" + org
     if py.prefix != opt + "/python":
         fail("py_image %s: the interpreter %s is installed at %s, but this image puts everything under %s; set org to match or pyimage_register_toolchains(prefix = \"%s/python\")" % (ctx.label, ctx.attr.python.label, py.prefix, opt, opt))
-    info = ctx.attr.binary[_ImageDepsInfo]
+    info = ctx.attr.binary[BinaryDepsInfo]
     main = ctx.file.main
     if main not in info.sources.to_list():
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
@@ -66,7 +43,7 @@ def _py_image_impl(ctx):
 
     # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
     pythonpath = ":".join(["."] + [d.path for d in ctx.attr._installer[DefaultInfo].files.to_list()])
-    py_inputs = [py.interpreter, py.lib, ctx.file._dtar]
+    py_inputs = [py.interpreter, py.lib] + ctx.files._tool_libs
 
     venv_tar = ctx.actions.declare_file(ctx.label.name + ".venv.tar")
     venv_args = ctx.actions.args()
@@ -93,7 +70,7 @@ def _py_image_impl(ctx):
     app_args.add("--app", opt + "/app")
     app_args.add("--mtime", mtime)
     app_args.add("--output", app_tar)
-    app_args.add_all(info.sources, map_each = _source_arg, format_each = "--source=%s")
+    app_args.add_all(info.sources, map_each = source_arg, format_each = "--source=%s")
     ctx.actions.run(
         executable = py.interpreter,
         arguments = [app_args],
@@ -224,7 +201,7 @@ _image_script = rule(
 _py_image = rule(
     implementation = _py_image_impl,
     attrs = {
-        "binary": attr.label(mandatory = True, aspects = [_collect]),
+        "binary": attr.label(mandatory = True, aspects = [binary_deps_aspect]),
         "main": attr.label(mandatory = True, allow_single_file = [".py"]),
         "base": attr.label(mandatory = True, allow_single_file = [".tar"]),
         "python": attr.label(mandatory = True, providers = [CPythonInfo]),
@@ -241,7 +218,7 @@ _py_image = rule(
         "private_stamp_detect": attr.bool(default = False),
         "_make_venv": attr.label(default = "//rules/private/tools:make_venv.py", allow_single_file = True),
         "_make_app": attr.label(default = "//rules/private/tools:make_app.py", allow_single_file = True),
-        "_dtar": attr.label(default = "//rules/private/tools:dtar.py", allow_single_file = True),
+        "_tool_libs": attr.label_list(default = ["//rules/private/tools:dtar.py", "//rules/private/tools:wheels.py"], allow_files = True),
         "_installer": attr.label(default = "@pyimage_tools//installer"),
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", executable = True, cfg = "exec"),
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", executable = True, cfg = "exec"),

@@ -16,11 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-
-def wheels_of(path):
-    if os.path.isdir(path):
-        return [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".whl")]
-    return [path]
+from rules.private.tools.wheels import wheels_of
 
 
 def main(argv=None):

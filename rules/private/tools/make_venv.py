@@ -26,12 +26,7 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 
 from rules.private.tools import dtar
-
-
-def wheels_of(path):
-    if os.path.isdir(path):
-        return [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".whl")]
-    return [path]
+from rules.private.tools.wheels import wheels_of
 
 
 def main(argv=None):

@@ -1,0 +1,32 @@
+"""An aspect that collects, below a py_binary, its locked wheels and its first-party files: what a
+pex or an image packs."""
+
+load("//rules/private:pip.bzl", "WheelInfo")
+
+BinaryDepsInfo = provider(
+    doc = "What `binary_deps_aspect` collects below a py_binary.",
+    fields = {
+        "wheels": "(depset[File]) the wheels of every wheel_library below (files, or directories holding one)",
+        "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
+    },
+)
+
+def _impl(target, ctx):
+    deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]
+    if WheelInfo in target:
+        return [BinaryDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset())]
+    own = [
+        f
+        for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", [])
+        if f.owner.workspace_name == ""
+    ]
+    return [BinaryDepsInfo(
+        wheels = depset(transitive = [d.wheels for d in deps]),
+        sources = depset(own, transitive = [d.sources for d in deps]),
+    )]
+
+binary_deps_aspect = aspect(implementation = _impl, attr_aspects = ["deps"])
+
+def source_arg(f):
+    """`PATH=SHORT_PATH`: a file and where it goes, for the tools' --source flags."""
+    return "%s=%s" % (f.path, f.short_path)
