@@ -9,7 +9,8 @@
 # hermetic builder), apt and the Debian keyring (the Debian lock resolves with apt), curl (to tell
 # a tampered download from a missing one), chroot (the base-layer test), python3 with pip (fetching
 # the locked Python distributions runs the host pip before any interpreter is built), podman with
-# runc, skopeo and umoci (to load, run and check images; no Docker daemon is needed).
+# runc, skopeo and umoci (to load, run and check images; no Docker daemon is needed), and the
+# servers the tests start on 127.0.0.1: docker-registry (push) and nginx-light (WebDAV remote cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ PACKAGES=(
   build-essential pkg-config
   libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
   libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
-  podman runc skopeo umoci docker-registry
+  podman runc skopeo umoci docker-registry nginx-light
 )
 
 SUDO=""

@@ -1,0 +1,36 @@
+# The shared half of the remote-cache checks: clone A builds //app:image with the remote cache
+# empty (and no disk cache), so it compiles CPython and uploads every result; clone B, at another
+# path with another output base, builds the same target and must take every spawn from the remote
+# cache (Bazel's execution log, not timing, is the proof); both give the same image digest.
+# Source it after lib.sh, then: remote_cache_check FLAGS...
+
+remote_cache_check() {
+  local flags=("$@") name ws start
+  for name in a b; do
+    ws="$SCRATCH/$name/checkout-$name"
+    clone_to "$ws"
+    start=$(date +%s)
+    (cd "$ws" && bz "$name" build --disk_cache= "${flags[@]}" --execution_log_json_file="$SCRATCH/$name.exec.json" //app:image) \
+      >"$SCRATCH/$name.log" 2>&1 || { tail -n 30 "$SCRATCH/$name.log" >&2; fail "build $name failed"; }
+    echo $(( $(date +%s) - start )) >"$SCRATCH/$name.secs"
+    cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/app/image.digest" >"$SCRATCH/$name.digest"
+    if [[ "$name" == a ]]; then
+      [[ "$(spawn_status "$SCRATCH/a.exec.json" CPythonBuild)" == ran ]] || fail "clone A did not compile CPython (was the cache not empty?)"
+      grep -q "WARNING: .*Remote Cache" "$SCRATCH/a.log" && { grep -A3 "WARNING: .*Remote Cache" "$SCRATCH/a.log" | head >&2; fail "clone A could not use the remote cache"; }
+    fi
+  done
+  python3 - "$SCRATCH/b.exec.json" <<'PY' || exit 1
+import json, sys
+text = open(sys.argv[1]).read().strip()
+spawns = json.loads("[" + text.replace("}\n{", "},\n{").replace("}{", "},{") + "]")
+local = sorted(set(s.get("mnemonic", "?") for s in spawns if not s.get("remoteCacheHit")))
+if local:
+    sys.exit("FAIL: clone B executed spawns locally instead of taking them from the remote cache: %s" % ", ".join(local))
+print("ok: clone B took all %d spawns from the remote cache, CPythonBuild included" % len(spawns))
+PY
+  [[ "$(cat "$SCRATCH/a.digest")" == "$(cat "$SCRATCH/b.digest")" ]] || fail "clone B built $(cat "$SCRATCH/b.digest"), clone A $(cat "$SCRATCH/a.digest")"
+  echo "ok: same image digest $(cat "$SCRATCH/a.digest") in both clones"
+  echo "ok: wall time: clone A (empty cache) $(cat "$SCRATCH/a.secs") s, clone B (warm remote cache) $(cat "$SCRATCH/b.secs") s"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
