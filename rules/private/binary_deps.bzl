@@ -8,13 +8,14 @@ BinaryDepsInfo = provider(
     fields = {
         "wheels": "(depset[File]) the wheels of every wheel_library below (files, or directories holding one)",
         "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
+        "srcs": "(list[File]) the target's own srcs, not its deps' (where its main file must be)",
     },
 )
 
 def _impl(target, ctx):
     deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]
     if WheelInfo in target:
-        return [BinaryDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset())]
+        return [BinaryDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset(), srcs = [])]
     own = [
         f
         for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", [])
@@ -23,6 +24,7 @@ def _impl(target, ctx):
     return [BinaryDepsInfo(
         wheels = depset(transitive = [d.wheels for d in deps]),
         sources = depset(own, transitive = [d.sources for d in deps]),
+        srcs = getattr(ctx.rule.files, "srcs", []),
     )]
 
 binary_deps_aspect = aspect(implementation = _impl, attr_aspects = ["deps"])

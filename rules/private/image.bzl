@@ -37,7 +37,7 @@ def _py_image_impl(ctx):
         fail("py_image %s: the interpreter %s is installed at %s, but this image puts everything under %s; set org to match or pyimage_register_toolchains(prefix = \"%s/python\")" % (ctx.label, ctx.attr.python.label, py.prefix, opt, opt))
     info = ctx.attr.binary[BinaryDepsInfo]
     main = ctx.file.main
-    if main not in info.sources.to_list():
+    if main not in info.srcs:
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
     mtime = str(SOURCE_DATE_EPOCH)
 

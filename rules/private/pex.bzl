@@ -9,7 +9,7 @@ def _py_pex_binary_impl(ctx):
     binary = ctx.attr.binary
     info = binary[BinaryDepsInfo]
     main = ctx.file.main
-    if main not in info.sources.to_list():
+    if main not in info.srcs:
         fail("py_pex_binary %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, binary.label))
     out = ctx.actions.declare_file(ctx.label.name + ".pex")
     args = ctx.actions.args()
