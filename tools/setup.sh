@@ -10,12 +10,13 @@
 # a tampered download from a missing one), chroot (the base-layer test), python3 with pip (fetching
 # the locked Python distributions runs the host pip before any interpreter is built), podman with
 # runc, skopeo and umoci (to load, run and check images; no Docker daemon is needed), and the
-# servers the tests start on 127.0.0.1: docker-registry (push) and nginx-light (WebDAV remote cache).
+# servers the tests start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache)
+# and BuildGrid (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  bazel-bootstrap git ca-certificates curl xz-utils python3 python3-pip coreutils debian-archive-keyring
+  bazel-bootstrap git ca-certificates curl xz-utils python3 python3-pip python3-venv coreutils debian-archive-keyring
   build-essential pkg-config
   libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
   libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
@@ -32,6 +33,19 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# BuildGrid for tests/e2e/remote_cache_grpc_test.sh, from its hashed lock, into a venv that is
+# made again when the lock changes. pip finds it through the machine's own pip configuration.
+BUILDGRID="${PYIMAGE_BUILDGRID:-$HOME/.cache/rules_pyimage/buildgrid}"
+BG_LOCK=tests/e2e/buildgrid/requirements.lock.txt
+bg_want="$(sha256sum <"$BG_LOCK" | cut -d' ' -f1)"
+if [[ "$(cat "$BUILDGRID/lock.sha256" 2>/dev/null)" != "$bg_want" ]]; then
+  echo "setup: installing BuildGrid into $BUILDGRID"
+  rm -rf "$BUILDGRID"
+  /usr/bin/python3 -m venv "$BUILDGRID"
+  "$BUILDGRID/bin/pip" install -q --disable-pip-version-check --require-hashes --no-deps -r "$BG_LOCK"
+  echo "$bg_want" >"$BUILDGRID/lock.sha256"
 fi
 
 # python.org may be unreachable: put the identical tarballs in Bazel's repository cache.
