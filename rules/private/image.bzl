@@ -11,6 +11,9 @@ load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 # a one-line app change then rebuilds the image in about a second on top of Bazel's no-op.
 _FAST = {"no-sandbox": "1"}
 
+# The layers, bottom up: what changes least goes first, so a rebuild touches only the top ones.
+_LAYER_NAMES = ["base", "python", "venv", "app"]
+
 def _layer_gzip(ctx, tar, name):
     gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
     ctx.actions.run(
@@ -82,12 +85,7 @@ def _py_image_impl(ctx):
         progress_message = "Laying out the application of %s in %s/app" % (ctx.label, opt),
     )
 
-    layers = [
-        ("base", ctx.file.base),
-        ("python", py.runtime_tar),
-        ("venv", venv_tar),
-        ("app", app_tar),
-    ]
+    layers = zip(_LAYER_NAMES, [ctx.file.base, py.runtime_tar, venv_tar, app_tar])
     gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
 
     # Found at build time, not when the container starts: a library the interpreter or a wheel
@@ -167,6 +165,10 @@ def _py_image_impl(ctx):
         ),
     ]
 
+def _bin_path(f):
+    """Where a file of this build is under bazel-bin (external repositories under external/)."""
+    return "external/" + f.short_path[len("../"):] if f.short_path.startswith("../") else f.short_path
+
 def _image_script_impl(ctx):
     files = ctx.attr.image[OutputGroupInfo]
     archive = files.archive.to_list()[0]
@@ -174,7 +176,7 @@ def _image_script_impl(ctx):
     layout = ctx.attr.image[DefaultInfo].files.to_list()[0]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
-        template = ctx.file._template,
+        template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
         output = script,
         substitutions = {
             "@@MODE@@": ctx.attr.mode,
@@ -182,6 +184,10 @@ def _image_script_impl(ctx):
             "@@LAYOUT@@": layout.short_path,
             "@@DIGEST@@": digest.short_path,
             "@@REPO_TAG@@": ctx.attr.repo_tag,
+            "@@LABEL@@": str(ctx.attr.image.label),
+            "@@DIGEST_BIN@@": _bin_path(digest),
+            "@@LAYOUT_BIN@@": _bin_path(layout),
+            "@@LAYER_NAMES@@": " ".join(_LAYER_NAMES),
         },
         is_executable = True,
     )
@@ -192,9 +198,10 @@ _image_script = rule(
     executable = True,
     attrs = {
         "image": attr.label(mandatory = True),
-        "mode": attr.string(mandatory = True, values = ["load", "push"]),
+        "mode": attr.string(mandatory = True, values = ["load", "push", "verify"]),
         "repo_tag": attr.string(mandatory = True),
         "_template": attr.label(default = "//rules/private:image_run.sh.tpl", allow_single_file = True),
+        "_verify_template": attr.label(default = "//rules/private:image_verify.sh.tpl", allow_single_file = True),
     },
 )
 
@@ -254,7 +261,9 @@ def py_image(
     (`podman load -i`); output group `digest` the manifest digest. `bazel run :image.load` loads it
     into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
     `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo and checks that the
-    registry holds the same digest.
+    registry holds the same digest. `bazel run :image.verify` rebuilds the image in a scratch
+    output base, with no cache, and fails unless the digest is the same (bazel flags for that
+    build go after `--`; `--keep` first keeps the scratch build to look at).
 
     Args:
       name: the image.
@@ -304,3 +313,4 @@ def py_image(
     tag = repo_tag or "%s:latest" % name
     _image_script(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
     _image_script(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)
+    _image_script(name = name + ".verify", image = name, mode = "verify", repo_tag = tag, **kwargs)
