@@ -33,13 +33,5 @@ expect_in() {  # expect_in FILE TEXT: FILE contains TEXT
 }
 
 # spawn_status EXECLOG MNEMONIC: prints "ran", "cached" or "absent" for the spawns of MNEMONIC in a
-# Bazel --execution_log_json_file.
-spawn_status() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read().strip()
-spawns = json.loads("[" + text.replace("}\n{", "},\n{").replace("}{", "},{") + "]") if text else []
-mine = [s for s in spawns if s.get("mnemonic") == sys.argv[2]]
-print("absent" if not mine else "cached" if all(s.get("remoteCacheHit") for s in mine) else "ran")
-PY
-}
+# Bazel --execution_log_json_file (see execlog.py).
+spawn_status() { python3 "$ROOT/tests/e2e/execlog.py" status "$1" "$2"; }

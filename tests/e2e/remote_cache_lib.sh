@@ -19,15 +19,11 @@ remote_cache_check() {
       grep -q "WARNING: .*Remote Cache" "$SCRATCH/a.log" && { grep -A3 "WARNING: .*Remote Cache" "$SCRATCH/a.log" | head >&2; fail "clone A could not use the remote cache"; }
     fi
   done
-  python3 - "$SCRATCH/b.exec.json" <<'PY' || exit 1
-import json, sys
-text = open(sys.argv[1]).read().strip()
-spawns = json.loads("[" + text.replace("}\n{", "},\n{").replace("}{", "},{") + "]")
-local = sorted(set(s.get("mnemonic", "?") for s in spawns if not s.get("remoteCacheHit")))
-if local:
-    sys.exit("FAIL: clone B executed spawns locally instead of taking them from the remote cache: %s" % ", ".join(local))
-print("ok: clone B took all %d spawns from the remote cache, CPythonBuild included" % len(spawns))
-PY
+  local ran
+  ran="$(python3 "$ROOT/tests/e2e/execlog.py" local "$SCRATCH/b.exec.json")"
+  [[ "$(spawn_status "$SCRATCH/b.exec.json" CPythonBuild)" == cached ]] || fail "clone B did not take CPython's compile from the remote cache"
+  [[ -z "$ran" ]] || fail "clone B executed spawns locally instead of taking them from the remote cache: $ran"
+  echo "ok: clone B took all $(python3 "$ROOT/tests/e2e/execlog.py" spawns "$SCRATCH/b.exec.json" | wc -l) spawns from the remote cache, CPythonBuild included"
   [[ "$(cat "$SCRATCH/a.digest")" == "$(cat "$SCRATCH/b.digest")" ]] || fail "clone B built $(cat "$SCRATCH/b.digest"), clone A $(cat "$SCRATCH/a.digest")"
   echo "ok: same image digest $(cat "$SCRATCH/a.digest") in both clones"
   echo "ok: wall time: clone A (empty cache) $(cat "$SCRATCH/a.secs") s, clone B (warm remote cache) $(cat "$SCRATCH/b.secs") s"
