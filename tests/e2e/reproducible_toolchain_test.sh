@@ -2,6 +2,7 @@
 # The interpreter is reproducible: compiled again from a second checkout at another path, with
 # another output base, no cache, another TZ, umask and locale, every file of the build copy and
 # the runtime tar have the same sha256 as this checkout's build.
+# The compile runs in the sandbox with no network and the strict action environment.
 #
 #   tests/e2e/reproducible_toolchain_test.sh [VERSION]      (default: the default version)
 #
@@ -20,7 +21,7 @@ A="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)/external/pyimage_python"
 B_WS="$SCRATCH/some/other/place/rules_pyimage"
 clone_to "$B_WS"
 (cd "$B_WS" && umask 077 && export TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
-  bz b build --disk_cache= --output_groups=build_copy,runtime_tar "${TARGETS[@]}") >"$SCRATCH/b.log" 2>&1 \
+  bz b build --disk_cache= --sandbox_default_allow_network=false --incompatible_strict_action_env --output_groups=build_copy,runtime_tar "${TARGETS[@]}") >"$SCRATCH/b.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/b.log" >&2; fail "build B failed"; }
 grep -q "Compiling CPython $VERSION" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
 B="$(cd "$B_WS" && bz b info bazel-bin 2>/dev/null)/external/pyimage_python"
