@@ -30,3 +30,47 @@ remote_cache_check() {
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_nginx DIR PORT: nginx with its WebDAV module as an HTTP cache on 127.0.0.1:PORT, storing
+# under DIR/cache (cas/ and ac/); sets NGINX_PID. stop_nginx stops it.
+start_nginx() {
+  local dir="$1" port="$2" user=""
+  command -v nginx >/dev/null || fail "nginx is not installed (tools/setup.sh installs nginx-light)"
+  mkdir -p "$dir/cache" "$dir/tmp"
+  # Started by root, nginx's workers would drop to a user that cannot write to the scratch dir.
+  [[ "$(id -u)" -eq 0 ]] && user="user root;"
+  cat >"$dir/nginx.conf" <<CONF
+$user
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp;
+  server {
+    listen 127.0.0.1:$port;
+    root $dir/cache;
+    client_max_body_size 0;
+    location / {
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" &
+  NGINX_PID=$!
+  disown "$NGINX_PID"
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.2; done
+  fail "nginx did not start (see $dir/error.log)"
+}
+# kill_nginx: SIGKILL to nginx and its workers at once, as if the cache host died.
+kill_nginx() {
+  kill -STOP "$NGINX_PID"  # so that it cannot start a new worker in between
+  pkill -KILL -P "$NGINX_PID" || true
+  kill -KILL "$NGINX_PID"
+  NGINX_PID=""
+}
+stop_nginx() { if [[ -n "${NGINX_PID:-}" ]]; then kill "$NGINX_PID" 2>/dev/null || true; fi; NGINX_PID=""; }

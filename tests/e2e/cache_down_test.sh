@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The remote cache dies in the middle of a build: nginx (the HTTP cache) is killed with SIGKILL
+# as soon as it holds CPython's compile, while Bazel goes on running and uploading the actions
+# built on it. The build still succeeds on its own, warns that it could not use the remote cache,
+# and gives the usual image digest. What the cache holds is intact (check_http_cache.py: every
+# blob hashes to its name, every action result is complete), and usable: a fresh clone built
+# against it (nginx started again on the same directory) takes CPython from it, same digest.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/remote_cache_lib.sh"
+
+(cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" //app:image) >"$SCRATCH/main.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/main.log" >&2; fail "build in $ROOT failed"; }
+WANT="$(cat "$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)/app/image.digest")"
+
+PORT="$(free_port)"
+start_nginx "$SCRATCH/nginx" "$PORT"
+trap 'stop_nginx; cleanup' EXIT
+WS="$SCRATCH/down/checkout"
+clone_to "$WS"
+(cd "$WS" && bz down build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" //app:image) >"$SCRATCH/build.log" 2>&1 &
+BUILD=$!
+
+# Kill the cache as soon as the first action result lands (CPython's compile, minutes in).
+CACHE="$SCRATCH/nginx/cache"
+while kill -0 $BUILD 2>/dev/null; do
+  [[ -n "$(ls -A "$CACHE/ac" 2>/dev/null)" ]] && break
+  sleep 0.05
+done
+kill -0 $BUILD 2>/dev/null || fail "the build ended before anything was uploaded: $(tail -n 5 "$SCRATCH/build.log")"
+kill_nginx
+curl -s -o /dev/null "http://127.0.0.1:$PORT/" && fail "the cache still answers after it was killed"
+echo "ok: nginx killed mid-build, with $(ls "$CACHE/cas" | wc -l) blobs and $(ls "$CACHE/ac" 2>/dev/null | wc -l) action results in the cache"
+
+wait $BUILD || { tail -n 30 "$SCRATCH/build.log" >&2; fail "the build failed when the remote cache went away"; }
+grep -A1 -E "^WARNING: .*(Remote Cache|remote cache)" "$SCRATCH/build.log" | head -n 2 | tr '\n' ' ' | cut -c1-240 >"$SCRATCH/warnings"
+[[ -s "$SCRATCH/warnings" ]] || { tail -n 30 "$SCRATCH/build.log" >&2; fail "no warning about the remote cache"; }
+echo "ok: the build succeeded without the cache, warning: $(head -n 1 "$SCRATCH/warnings")"
+GOT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/app/image.digest")"
+[[ "$GOT" == "$WANT" ]] || fail "the build without its cache gave $GOT, not $WANT"
+echo "ok: it built the usual digest $GOT"
+python3 "$ROOT/tests/e2e/check_http_cache.py" "$CACHE"
+# The check itself can fail: a copy with one blob altered and one action result cut short.
+cp -r "$CACHE" "$SCRATCH/broken"
+blob="$(ls "$SCRATCH/broken/cas" | head -n 1)" entry="$(ls "$SCRATCH/broken/ac" | head -n 1)"
+printf 'x' >>"$SCRATCH/broken/cas/$blob"
+head -c 20 "$CACHE/ac/$entry" >"$SCRATCH/broken/ac/$entry"
+if python3 "$ROOT/tests/e2e/check_http_cache.py" "$SCRATCH/broken" >"$SCRATCH/broken.log" 2>&1; then fail "the cache check passed a broken cache"; fi
+expect_in "$SCRATCH/broken.log" "cas/$blob: its content hashes to"
+expect_in "$SCRATCH/broken.log" "ac/$entry: not a complete ActionResult"
+echo "ok: the same check fails on a copy with an altered blob and a cut action result"
+
+start_nginx "$SCRATCH/nginx" "$PORT"
+clone_to "$SCRATCH/again/checkout"
+(cd "$SCRATCH/again/checkout" && bz again build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" \
+  --execution_log_json_file="$SCRATCH/again.json" //app:image) >"$SCRATCH/again.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/again.log" >&2; fail "a build against the cache that survived failed"; }
+[[ "$(spawn_status "$SCRATCH/again.json" CPythonBuild)" == cached ]] || fail "CPython's compile was not taken from the cache that survived"
+AGAIN="$(cat "$(cd "$SCRATCH/again/checkout" && bz again info bazel-bin 2>/dev/null)/app/image.digest")"
+[[ "$AGAIN" == "$WANT" ]] || fail "the build against the surviving cache gave $AGAIN, not $WANT"
+echo "ok: a fresh clone against the surviving cache takes CPython from it and builds $AGAIN"
