@@ -33,7 +33,7 @@ timed() {  # timed KEY CLONE ARGS...: bazel ARGS in the clone's checkout, its se
 
 clone_to "$SCRATCH/a/checkout"
 clone_to "$SCRATCH/b/checkout"
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(bazel --version 2>/dev/null)" >&2
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Bazel $(dpkg-query -W -f='${Version}' bazel-bootstrap 2>/dev/null || bazel --version)" >&2
 timed cold a build "${CACHE[@]}" //app:image
 timed warm b build "${CACHE[@]}" //app:image
 timed noop b build "${CACHE[@]}" //app:image
