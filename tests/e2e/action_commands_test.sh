@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Remote-execution readiness, read from the action graph (bazel aquery, no build): the command
+# lines and environments of the rules' actions name no absolute path of this host (only paths
+# inside the image, under /opt/<org>), none asks for the network, and every one can be cached
+# and run remotely (no no-remote/no-cache/local tag). Inputs being complete and the network not
+# needed are shown by building in the sandbox: tests/e2e/reproducible_outputs_test.sh.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bazel aquery --disk_cache="$DISK_CACHE" 'deps(//app:image) union deps(//app:app_pex) union deps(//tests/pip:artifacts_test)' \
+  --output=jsonproto >"$SCRATCH/aquery.json" 2>"$SCRATCH/aquery.log" || { tail -n 20 "$SCRATCH/aquery.log" >&2; fail "bazel aquery failed"; }
+python3 - "$SCRATCH/aquery.json" <<'PY' || exit 1
+import json, re, sys
+graph = json.load(open(sys.argv[1]))
+OURS = {"CPythonBuild", "DebianRootfs", "BuildWheel", "UnpackWheel", "PexBuild", "ImageVenv", "ImageApp",
+        "ImageLibCheck", "LayerGzip", "ImageAssemble"}
+STRICT_PATH = "/bin:/usr/bin:/usr/local/bin"  # --incompatible_strict_action_env
+ABS = re.compile(r"(?:^|[\s=:,'\"])(/[A-Za-z0-9._-]+(?:/[^\s:,'\"]*)?)")
+problems, seen = [], set()
+for a in graph["actions"]:
+    m = a["mnemonic"]
+    if m not in OURS:
+        continue
+    seen.add(m)
+    texts = list(a.get("arguments", []))
+    texts += ["%s=%s" % (e["key"], e["value"]) for e in a.get("environmentVariables", [])
+              if not (e["key"] == "PATH" and e["value"] == STRICT_PATH)]
+    for t in texts:
+        for path in ABS.findall(t):
+            if not path.startswith("/opt/"):
+                problems.append("%s: host path %s in %r" % (m, path, t[:120]))
+    for e in a.get("executionInfo", []):
+        if e["key"] in ("requires-network", "no-remote", "no-remote-exec", "no-cache", "no-remote-cache", "local"):
+            problems.append("%s: execution requirement %s" % (m, e["key"]))
+missing = OURS - seen
+if missing:
+    problems.append("not in the graph (the check would miss them): %s" % ", ".join(sorted(missing)))
+if problems:
+    sys.exit("FAIL:\n  " + "\n  ".join(problems))
+print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable"
+      % (len(seen), ", ".join(sorted(seen))))
+PY
