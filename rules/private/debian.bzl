@@ -2,6 +2,7 @@
 
 load("//rules/private:download.bzl", "apt_mirrors", "download_checked")
 load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
 load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 _LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
@@ -143,8 +144,10 @@ def _debian_rootfs_impl(ctx):
     args.add_all(DEBIAN_EXCLUDE, before_each = "--exclude")
     args.add_all(DEBIAN_KEEP, before_each = "--keep")
     args.add_all(ctx.files.debs)
-    ctx.actions.run(
-        executable = ctx.executable._tool,
+    run_py_tool(
+        ctx,
+        ctx.attr._tool,
+        ctx.attr._python,
         arguments = [args],
         inputs = ctx.files.debs,
         outputs = [out],
@@ -173,6 +176,7 @@ debian_rootfs(
         "user": attr.string(default = "nonroot", doc = "The unprivileged user's name."),
         "uid": attr.int(default = 65532, doc = "The unprivileged user's uid."),
         "gid": attr.int(default = 65532, doc = "The unprivileged user's gid."),
-        "_tool": attr.label(default = "//rules/private/tools:debian_rootfs", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = "//rules/private/tools:debian_rootfs", cfg = TOOL_CFG),
+        "_python": PY_TOOL_PYTHON,
     },
 )

@@ -3,6 +3,7 @@ an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
 load("//rules/private:providers.bzl", "CPythonInfo")
+load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
 load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
@@ -16,8 +17,10 @@ _LAYER_NAMES = ["base", "python", "venv", "app"]
 
 def _layer_gzip(ctx, tar, name):
     gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
-    ctx.actions.run(
-        executable = ctx.executable._image_tool,
+    run_py_tool(
+        ctx,
+        ctx.attr._image_tool,
+        ctx.attr._python,
         arguments = ["gzip", tar.path, gz.path],
         inputs = [tar],
         outputs = [gz],
@@ -45,23 +48,20 @@ def _py_image_impl(ctx):
     mtime = str(SOURCE_DATE_EPOCH)
 
     # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
-    pythonpath = ":".join(["."] + [d.path for d in ctx.attr._installer[DefaultInfo].files.to_list()])
-    py_inputs = [py.interpreter, py.lib] + ctx.files._tool_libs
-
     venv_tar = ctx.actions.declare_file(ctx.label.name + ".venv.tar")
     venv_args = ctx.actions.args()
-    venv_args.add(ctx.file._make_venv)
     venv_args.add("--venv", opt + "/venv")
     venv_args.add("--python", opt + "/python/bin/python3")
     venv_args.add("--mtime", mtime)
     venv_args.add("--output", venv_tar)
     venv_args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
-    ctx.actions.run(
-        executable = py.interpreter,
+    run_py_tool(
+        ctx,
+        ctx.attr._make_venv,
+        ctx.attr.python,
         arguments = [venv_args],
-        inputs = depset(py_inputs + [ctx.file._make_venv], transitive = [info.wheels, ctx.attr._installer[DefaultInfo].files]),
+        inputs = info.wheels,
         outputs = [venv_tar],
-        env = {"PYTHONPATH": pythonpath, "PYTHONNOUSERSITE": "1"},
         mnemonic = "ImageVenv",
         execution_requirements = _FAST,
         progress_message = "Installing the wheels of %s into %s/venv" % (ctx.label, opt),
@@ -69,17 +69,17 @@ def _py_image_impl(ctx):
 
     app_tar = ctx.actions.declare_file(ctx.label.name + ".app.tar")
     app_args = ctx.actions.args()
-    app_args.add(ctx.file._make_app)
     app_args.add("--app", opt + "/app")
     app_args.add("--mtime", mtime)
     app_args.add("--output", app_tar)
     app_args.add_all(info.sources, map_each = source_arg, format_each = "--source=%s")
-    ctx.actions.run(
-        executable = py.interpreter,
+    run_py_tool(
+        ctx,
+        ctx.attr._make_app,
+        ctx.attr.python,
         arguments = [app_args],
-        inputs = depset(py_inputs + [ctx.file._make_app], transitive = [info.sources]),
+        inputs = info.sources,
         outputs = [app_tar],
-        env = {"PYTHONPATH": ".", "PYTHONNOUSERSITE": "1"},
         mnemonic = "ImageApp",
         execution_requirements = _FAST,
         progress_message = "Laying out the application of %s in %s/app" % (ctx.label, opt),
@@ -91,8 +91,10 @@ def _py_image_impl(ctx):
     # Found at build time, not when the container starts: a library the interpreter or a wheel
     # needs that the base does not have.
     libcheck = ctx.actions.declare_file(ctx.label.name + ".libcheck")
-    ctx.actions.run(
-        executable = ctx.executable._check_libs,
+    run_py_tool(
+        ctx,
+        ctx.attr._check_libs,
+        ctx.attr._python,
         arguments = ["--stamp", libcheck.path, "--base", ctx.file.base.path, "--base-label", str(ctx.attr.base.label),
                      py.runtime_tar.path, venv_tar.path],
         inputs = [ctx.file.base, py.runtime_tar, venv_tar],
@@ -147,8 +149,10 @@ def _py_image_impl(ctx):
     for (name, tar), gz in zip(layers, gzs):
         args.add("--layer", "%s=%s" % (tar.path, gz.path))
     args.add_all(stamp_inputs, before_each = "--stamp-file")
-    ctx.actions.run(
-        executable = ctx.executable._image_tool,
+    run_py_tool(
+        ctx,
+        ctx.attr._image_tool,
+        ctx.attr._python,
         arguments = [args],
         inputs = [spec, libcheck] + [t for _, t in layers] + gzs + stamp_inputs,
         outputs = [layout, archive, digest],
@@ -223,12 +227,11 @@ _py_image = rule(
         "repo_tag": attr.string(),
         "stamp": attr.int(default = -1, values = [-1, 0, 1]),
         "private_stamp_detect": attr.bool(default = False),
-        "_make_venv": attr.label(default = "//rules/private/tools:make_venv.py", allow_single_file = True),
-        "_make_app": attr.label(default = "//rules/private/tools:make_app.py", allow_single_file = True),
-        "_tool_libs": attr.label_list(default = ["//rules/private/tools:dtar.py", "//rules/private/tools:wheels.py"], allow_files = True),
-        "_installer": attr.label(default = "@pyimage_tools//installer"),
-        "_image_tool": attr.label(default = "//rules/private/tools:make_image", executable = True, cfg = "exec"),
-        "_check_libs": attr.label(default = "//rules/private/tools:check_libs", executable = True, cfg = "exec"),
+        "_make_venv": attr.label(default = "//rules/private/tools:make_venv"),
+        "_make_app": attr.label(default = "//rules/private/tools:make_app"),
+        "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
+        "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
+        "_python": PY_TOOL_PYTHON,
     },
 )
 

@@ -1,6 +1,7 @@
 """`py_pex_binary`: a py_binary and its locked wheels as one reproducible .pex."""
 
 load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
+load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
 
 def _module_of(f):
     return f.short_path[:-len(".py")].replace("/", ".")
@@ -18,8 +19,10 @@ def _py_pex_binary_impl(ctx):
     args.add("--shebang", ctx.attr.shebang)
     args.add_all(info.sources, format_each = "--source=%s", map_each = source_arg)
     args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
-    ctx.actions.run(
-        executable = ctx.executable._tool,
+    run_py_tool(
+        ctx,
+        ctx.attr._tool,
+        ctx.attr._python,
         arguments = [args],
         inputs = depset(transitive = [info.sources, info.wheels]),
         outputs = [out],
@@ -42,6 +45,7 @@ py_pex_binary(name = "app_pex", binary = ":app", main = "main.py")
         "binary": attr.label(mandatory = True, aspects = [binary_deps_aspect], doc = "The py_binary."),
         "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "Its main file, the pex's entry point."),
         "shebang": attr.string(default = "/opt/pyimage/python/bin/python3", doc = "The pex's `#!` line: the from-source interpreter's path in images."),
-        "_tool": attr.label(default = "//rules/private/tools:make_pex", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = "//rules/private/tools:make_pex", cfg = TOOL_CFG),
+        "_python": PY_TOOL_PYTHON,
     },
 )

@@ -2,7 +2,9 @@
 # Remote-execution readiness, read from the action graph (bazel aquery, no build): the command
 # lines and environments of the rules' actions name no absolute path of this host (only paths
 # inside the image, under /opt/<org>), none asks for the network, and every one can be cached
-# and run remotely (no no-remote/no-cache/local tag). Inputs being complete and the network not
+# and run remotely (no no-remote/no-cache/local tag). Every one but the compile runs the compiled
+# CPython itself (argv[0]), not a py_binary stub that would need a python3 on the host or worker.
+# Inputs being complete and the network not
 # needed are shown by building in the sandbox: tests/e2e/reproducible_outputs_test.sh.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -21,7 +23,10 @@ for a in graph["actions"]:
     if m not in OURS:
         continue
     seen.add(m)
-    texts = list(a.get("arguments", []))
+    argv = a.get("arguments", [])
+    if m != "CPythonBuild" and not re.match(r"^bazel-out/[^/]+/bin/external/pyimage_python/cpython_[0-9_]+/bin/python3$", argv[0]):
+        problems.append("%s: runs %s, not the compiled CPython" % (m, argv[0]))
+    texts = list(argv)
     texts += ["%s=%s" % (e["key"], e["value"]) for e in a.get("environmentVariables", [])
               if not (e["key"] == "PATH" and e["value"] == STRICT_PATH)]
     for t in texts:
@@ -36,6 +41,6 @@ if missing:
     problems.append("not in the graph (the check would miss them): %s" % ", ".join(sorted(missing)))
 if problems:
     sys.exit("FAIL:\n  " + "\n  ".join(problems))
-print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable"
+print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable, all run on the compiled CPython"
       % (len(seen), ", ".join(sorted(seen))))
 PY

@@ -56,7 +56,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out"]:
         parser.add_argument(flag, required=True)
+    parser.add_argument("--pythonpath", action="append", default=[],
+                        help="a directory to import the build tools from (the action cannot set PYTHONPATH)")
     args = parser.parse_args(argv)
+    sys.path[1:1] = [os.path.abspath(p) for p in args.pythonpath]
 
     work = tempfile.mkdtemp(prefix="pyimage-wheel.")
     try:
