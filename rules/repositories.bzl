@@ -87,6 +87,7 @@ def pyimage_register_toolchains(
             python_version = default.rsplit(".", 1)[0],
             platforms = manylinux_platforms(),
             update_command = "bazel run @rules_pyimage//third_party/python:tools.update",
+            python = "@%s//:python3" % name,
         )
 
     pyimage_python_hub(
@@ -121,7 +122,7 @@ def pyimage_debian_packages(name, lock):
         update_command = _update_command("pyimage_debian_packages", name, lock, ".lock.json", "debian_lock"),
     )
 
-def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
+def pyimage_pip_packages(name, lock, python_version, build_from_source = [], toolchains = "pyimage_python"):
     """Fetches every distribution of a pip-tools lock for the target, as `@NAME//PACKAGE`.
 
     ```starlark
@@ -141,6 +142,8 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
         its update command.
       python_version: the target's Python minor version, for example "3.13".
       build_from_source: packages to build from their sdist even when a wheel fits.
+      toolchains: the `name` given to `pyimage_register_toolchains`; an sdist is built on its
+        `python<python_version>` interpreter, which must be registered.
     """
     pip_packages(
         name = name,
@@ -149,6 +152,7 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = []):
         platforms = manylinux_platforms(),
         update_command = _update_command("pyimage_pip_packages", name, lock, ".lock.txt", "wheel_lock"),
         build_from_source = build_from_source,
+        python = "@%s//:python%s" % (toolchains, python_version),
     )
 
 def _update_command(macro, name, lock, suffix, lock_rule):

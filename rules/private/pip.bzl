@@ -127,6 +127,8 @@ def _pip_packages_impl(rctx):
         rctx.attr.update_command,
         "--rules-repo",
         "rules_pyimage",
+        "--python",
+        rctx.attr.python,
     ]
     for p in rctx.attr.platforms:
         args += ["--platform", p]
@@ -148,6 +150,7 @@ pip_packages = repository_rule(
         "platforms": attr.string_list(mandatory = True, doc = "The wheel platform tags the target accepts."),
         "update_command": attr.string(mandatory = True, doc = "The command that refreshes the lock, for messages."),
         "build_from_source": attr.string_list(doc = "Packages to build from their sdist even when a wheel fits."),
+        "python": attr.string(mandatory = True, doc = "The label of the `cpython_build` that sdists are built on, for example \"@pyimage_python//:python3.13\"."),
     },
 )
 

@@ -71,7 +71,8 @@ class LockErrorsTest(unittest.TestCase):
             f.write(lock_text)
         out = os.path.join(self.dir, "repo")
         argv = ["--lock", self.lock, "--out", out, "--python-version", "3.13",
-                "--platform", "manylinux_2_17_x86_64", "--update-command", CMD, "--rules-repo", "rules_pyimage"]
+                "--platform", "manylinux_2_17_x86_64", "--update-command", CMD, "--rules-repo", "rules_pyimage",
+                "--python", "@pyimage_python//:python3.13"]
         with self.assertRaises(SystemExit) as cm:
             fetch_wheels.main(argv)
         return str(cm.exception.code)

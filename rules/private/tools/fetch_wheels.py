@@ -156,6 +156,7 @@ wheel_from_sdist(
     sdist = "{file}",
     distribution = "{name}",
     version = "{version}",
+    python = "{python}",
 )
 
 wheel_library(
@@ -175,6 +176,7 @@ def main(argv=None):
     parser.add_argument("--update-command", required=True)
     parser.add_argument("--build-from-source", action="append", default=[])
     parser.add_argument("--rules-repo", required=True)
+    parser.add_argument("--python", required=True, help="the cpython_build label that sdists are built on")
     args = parser.parse_args(argv)
     args.build_from_source = set(normalize(n) for n in args.build_from_source)
 
@@ -200,7 +202,8 @@ def main(argv=None):
                                                  file=filename, target=name, deps=dep_labels)
                 else:
                     content = BUILD_SDIST.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
-                                                 file=filename, target=name, deps=dep_labels)
+                                                 file=filename, target=name, deps=dep_labels,
+                                                 python=args.python)
                 with open(os.path.join(pkgdir, "BUILD.bazel"), "w") as f:
                     f.write(content)
                 print("%s %s: %s" % (pkg["name"], pkg["version"], filename))
