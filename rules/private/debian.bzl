@@ -38,27 +38,11 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd6
     """
     if not release or not architecture:
         fail("debian_lock %s: 'release' and 'architecture' must not be empty (for example \"bookworm\", \"amd64\")" % name)
-    update_command = "bazel run //%s:%s.update" % (native.package_name(), name)
-    common = [
-        "--release=" + release,
-        "--arch=" + architecture,
-        "'--update-command=%s'" % update_command,  # args are shell-tokenised
-    ]
     update_and_test(
-        update_name = name + ".update",
-        test_name = name + "_test",
+        name = name,
         tool = _LOCK_TOOL,
-        update_args = [
-            "update",
-            "--list=%s/%s" % (native.package_name(), packages),
-            "--lock=%s/%s" % (native.package_name(), lock),
-        ] + common,
-        test_args = [
-            "check",
-            "--list=$(rootpath %s)" % packages,
-            "--lock=$(rootpath %s)" % lock,
-        ] + common,
-        data = [packages, lock],
+        files = {"--list": packages, "--lock": lock},
+        args = ["--release=" + release, "--arch=" + architecture],
         test_tags = ["requires-network"],
         **kwargs
     )

@@ -15,13 +15,11 @@ def tar_listing_test(name, tar, golden, **kwargs):
       golden: the committed listing.
       **kwargs: passed to the test.
     """
-    update = "bazel run //%s:%s.update" % (native.package_name(), name)
     update_and_test(
-        update_name = name + ".update",
+        name = name,
         test_name = name,
         tool = _TOOL,
-        update_args = ["update", "$(rootpath %s)" % tar, "%s/%s" % (native.package_name(), golden)],
-        test_args = ["check", "$(rootpath %s)" % tar, "$(rootpath %s)" % golden, "'%s'" % update],
-        data = [tar, golden],
+        files = {"--listing": golden},
+        inputs = {"--tar": tar},
         **kwargs
     )

@@ -176,25 +176,10 @@ def wheel_lock(name, requirements, lock, **kwargs):
       lock: the lock file it writes.
       **kwargs: passed to both targets.
     """
-    update_command = "bazel run //%s:%s.update" % (native.package_name(), name)
-    quoted = "'--update-command=%s'" % update_command  # args are shell-tokenised
     update_and_test(
-        update_name = name + ".update",
-        test_name = name + "_test",
+        name = name,
         tool = _LOCK_TOOL,
-        update_args = [
-            "update",
-            "--requirements=%s/%s" % (native.package_name(), requirements),
-            "--lock=%s/%s" % (native.package_name(), lock),
-            quoted,
-        ],
-        test_args = [
-            "check",
-            "--requirements=$(rootpath %s)" % requirements,
-            "--lock=$(rootpath %s)" % lock,
-            quoted,
-        ],
-        data = [requirements, lock],
+        files = {"--requirements": requirements, "--lock": lock},
         deps = ["@pyimage_tools//pip_tools", "@pyimage_tools//pip"],
         test_tags = ["requires-network"],
         **kwargs

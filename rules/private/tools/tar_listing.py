@@ -3,11 +3,12 @@
 In:  a tar. Out: lines `path type mode uid:gid size sha256` (sha256 of a file's content, `-` for
 others; a symlink shows `-> target`), sorted as in the tar.
 
-Usage: tar_listing.py list TAR                    prints the listing
-       tar_listing.py check TAR GOLDEN CMD        fails with a diff and CMD when they differ
-       tar_listing.py update TAR GOLDEN           rewrites GOLDEN (under BUILD_WORKSPACE_DIRECTORY)
+Usage: tar_listing.py list --tar TAR                                       prints the listing
+       tar_listing.py check --tar TAR --listing GOLDEN --update-command CMD  fails with a diff and CMD when they differ
+       tar_listing.py update --tar TAR --listing GOLDEN                      rewrites GOLDEN (under BUILD_WORKSPACE_DIRECTORY)
 """
 
+import argparse
 import difflib
 import hashlib
 import os
@@ -31,31 +32,34 @@ def listing(path):
 
 
 def main(argv):
-    if len(argv) >= 2 and argv[0] == "list":
-        print("\n".join(listing(argv[1])))
+    parser = argparse.ArgumentParser(usage=__doc__)
+    parser.add_argument("mode", choices=["list", "check", "update"])
+    parser.add_argument("--tar", required=True)
+    parser.add_argument("--listing")
+    parser.add_argument("--update-command", default="")
+    args = parser.parse_args(argv)
+    got = listing(args.tar)
+    if args.mode == "list":
+        print("\n".join(got))
         return 0
-    if len(argv) == 4 and argv[0] == "check":
-        tar, golden, command = argv[1:]
-        with open(golden) as f:
+    if not args.listing:
+        parser.error("%s needs --listing" % args.mode)
+    if args.mode == "check":
+        with open(args.listing) as f:
             want = f.read().splitlines()
-        got = listing(tar)
         if got == want:
-            print("%s matches %s (%d entries)" % (tar, golden, len(got)))
+            print("%s matches %s (%d entries)" % (args.tar, args.listing, len(got)))
             return 0
-        sys.stdout.writelines(l + "\n" for l in difflib.unified_diff(want, got, golden, "built", n=0))
-        print("ERROR: the layer differs from %s (diff above). If the change is intended, run: %s" % (golden, command))
+        sys.stdout.writelines(l + "\n" for l in difflib.unified_diff(want, got, args.listing, "built", n=0))
+        print("ERROR: the layer differs from %s (diff above). If the change is intended, run: %s" % (args.listing, args.update_command))
         return 1
-    if len(argv) == 3 and argv[0] == "update":
-        tar, golden = argv[1:]
-        golden = os.path.join(os.environ.get("BUILD_WORKSPACE_DIRECTORY", ""), golden)
-        tmp = golden + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("\n".join(listing(tar)) + "\n")
-        os.replace(tmp, golden)
-        print("wrote %s" % golden)
-        return 0
-    print(__doc__, file=sys.stderr)
-    return 2
+    golden = os.path.join(os.environ.get("BUILD_WORKSPACE_DIRECTORY", ""), args.listing)
+    tmp = golden + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(got) + "\n")
+    os.replace(tmp, golden)
+    print("wrote %s" % golden)
+    return 0
 
 
 if __name__ == "__main__":
