@@ -7,8 +7,9 @@
 # Host packages (see README, "Host packages"): Bazel 4.2.3 from Debian, a C compiler and the -dev
 # packages of the libraries CPython's stdlib links against (a later issue moves these into a
 # hermetic builder), apt and the Debian keyring (the Debian lock resolves with apt), curl (to tell
-# a tampered download from a missing one), chroot (the base-layer test), python3 with pip (fetching
-# the locked Python distributions runs the host pip before any interpreter is built), podman with
+# a tampered download from a missing one), chroot (the base-layer test), procps (pkill: the
+# cache-down test kills a cache server mid-build), python3 with pip (fetching the locked Python
+# distributions runs the host pip before any interpreter is built), podman with
 # runc, skopeo and umoci (to load, run and check images; no Docker daemon is needed), and the
 # servers the tests start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache)
 # and BuildGrid (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
@@ -20,7 +21,7 @@ PACKAGES=(
   build-essential pkg-config
   libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
   libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
-  podman runc skopeo umoci docker-registry nginx-light
+  podman runc skopeo umoci docker-registry nginx-light procps
 )
 
 SUDO=""

@@ -60,10 +60,10 @@ for i, (a, b) in enumerate(zip(this["layers"], scratch["layers"])):
         print("  layer %d (%s) differs: this build %s, scratch %s" % (i + 1, name, a["digest"], b["digest"]))
 if this["config"]["digest"] != scratch["config"]["digest"]:
     ca, cb = config(sys.argv[1], this), config(sys.argv[2], scratch)
-    keys = sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k) and k != "rootfs")
-    keys += sorted("config." + k for k in set(ca.get("config", {})) | set(cb.get("config", {}))
-                   if ca.get("config", {}).get(k) != cb.get("config", {}).get(k))
-    keys = [k for k in keys if k != "config"]
+    # Top-level fields, then the fields inside "config"; rootfs is the layers, named above.
+    keys = sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k) and k not in ("rootfs", "config"))
+    inner_a, inner_b = ca.get("config", {}), cb.get("config", {})
+    keys += sorted("config." + k for k in set(inner_a) | set(inner_b) if inner_a.get(k) != inner_b.get(k))
     print("  the image config differs in: %s" % (", ".join(keys) or "layer list only"))
     if not ca.get("created", "").startswith("1980-01-01"):
         print("  this build is stamped (created %s): stamped images carry the build time and are" % ca.get("created"))

@@ -75,8 +75,8 @@ def _wheel_from_sdist_impl(ctx):
     # The compiler comes from the host's PATH (use_default_shell_env), which drops `env` in
     # Bazel 4: the tool gets its PYTHONPATH as arguments. The extension compiles against the
     # headers of the interpreter it is for.
-    executable, first, tool_inputs, tool_env = py_tool_command(ctx.attr._tool, ctx.attr.python)
-    args.add_all(tool_env["PYTHONPATH"].split(":"), before_each = "--pythonpath")
+    executable, first, tool_inputs, pythonpath = py_tool_command(ctx.attr._tool, ctx.attr.python)
+    args.add_all(pythonpath, before_each = "--pythonpath")
     ctx.actions.run(
         executable = executable,
         arguments = first + [args],

@@ -48,7 +48,7 @@ PY_TOOL_PYTHON = attr.label(
 )
 
 def py_tool_command(tool, python):
-    """(executable, first arguments, inputs, env) to run `tool` on `python` in an action.
+    """(executable, first arguments, inputs, PYTHONPATH list) to run `tool` on `python`.
 
     For rules whose action must set `use_default_shell_env` (which drops `env` in Bazel 4): they
     pass the PYTHONPATH themselves.
@@ -61,20 +61,18 @@ def py_tool_command(tool, python):
         py.interpreter,
         ["-B", "-s", info.main.path],
         depset([py.interpreter, py.lib], transitive = [info.files]),
-        {"PYTHONPATH": ":".join(info.pythonpath)},
+        info.pythonpath,
     )
 
-def run_py_tool(ctx, tool, python, arguments, inputs = [], env = {}, **kwargs):
+def run_py_tool(ctx, tool, python, arguments, inputs = [], **kwargs):
     """ctx.actions.run of the py_tool `tool` on the CPythonInfo target `python`."""
-    executable, first, tool_inputs, tool_env = py_tool_command(tool, python)
+    executable, first, tool_inputs, pythonpath = py_tool_command(tool, python)
     if type(inputs) != "depset":
         inputs = depset(inputs)
-    full_env = dict(env)
-    full_env.update(tool_env)
     ctx.actions.run(
         executable = executable,
         arguments = first + arguments,
         inputs = depset(transitive = [tool_inputs, inputs]),
-        env = full_env,
+        env = {"PYTHONPATH": ":".join(pythonpath)},
         **kwargs
     )
