@@ -27,7 +27,8 @@ def pyimage_register_toolchains(
         configure_flags = [],
         optimizations = False,
         lto = False,
-        cpython_versions = CPYTHON_VERSIONS):
+        cpython_versions = CPYTHON_VERSIONS,
+        builder_lock = "@rules_pyimage//third_party/debian:builder.lock.json"):
     """Declares CPython toolchains compiled from source and registers them.
 
     Args:
@@ -43,6 +44,11 @@ def pyimage_register_toolchains(
       cpython_versions: the version table, `{version: {"url": ..., "sha256": ...}}`; defaults to
         the one in `@rules_pyimage//toolchains:versions.bzl`. Pass `dict(CPYTHON_VERSIONS, **mine)`
         to add releases of your own.
+      builder_lock: the Debian lock of the hermetic builder that every version, and every wheel
+        built from an sdist for it, is compiled in: a `debian_lock(name = NAME)`'s
+        `NAME.lock.json`. Name your own to add the `-dev` packages your sdists need (start from
+        `@rules_pyimage//third_party/debian:builder.txt`). Its .deb files are fetched as
+        `@<name>_builder`.
     """
     if not python_versions:
         fail("pyimage_register_toolchains: python_versions is empty; name at least one of %s" % ", ".join(cpython_versions.keys()))
@@ -90,8 +96,18 @@ def pyimage_register_toolchains(
             python = "@%s//:python3" % name,
         )
 
+    builder_repo = name + "_builder"
+    builder_update = _update_command("pyimage_register_toolchains", name, builder_lock, ".lock.json", "debian_lock")
+    debian_packages(
+        name = builder_repo,
+        lock = builder_lock,
+        update_command = builder_update,
+    )
+
     pyimage_python_hub(
         name = name,
+        builder_repo = builder_repo,
+        builder_update_command = builder_update,
         versions = python_versions,
         default_version = default,
         source_repos = source_repos,
@@ -156,8 +172,9 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
     )
 
 def _update_command(macro, name, lock, suffix, lock_rule):
-    """`bazel run //PKG:NAME.update` for a lock `//PKG:NAME<suffix>` written by `lock_rule(name = NAME)`."""
-    package, _, filename = lock.lstrip("/").partition(":")
-    if not lock.startswith("//") or not filename.endswith(suffix):
-        fail("%s %s: lock '%s' must be a label //PACKAGE:NAME%s of a file written by %s(name = NAME)" % (macro, name, lock, suffix, lock_rule))
-    return "bazel run //%s:%s.update" % (package, filename[:-len(suffix)])
+    """`bazel run [@REPO]//PKG:NAME.update` for a lock `[@REPO]//PKG:NAME<suffix>` written by `lock_rule(name = NAME)`."""
+    repo, sep, rest = lock.partition("//")
+    package, _, filename = rest.partition(":")
+    if not sep or (repo and not repo.startswith("@")) or not filename.endswith(suffix):
+        fail("%s %s: lock '%s' must be a label [@REPO]//PACKAGE:NAME%s of a file written by %s(name = NAME)" % (macro, name, lock, suffix, lock_rule))
+    return "bazel run %s//%s:%s.update" % (repo, package, filename[:-len(suffix)])

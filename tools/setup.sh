@@ -4,24 +4,24 @@
 #
 #   tools/setup.sh
 #
-# Host packages (see README, "Host packages"): Bazel 4.2.3 from Debian, a C compiler and the -dev
-# packages of the libraries CPython's stdlib links against (a later issue moves these into a
-# hermetic builder), apt and the Debian keyring (the Debian lock resolves with apt), curl (to tell
-# a tampered download from a missing one), chroot (the base-layer test), procps (pkill: the
-# cache-down test kills a cache server mid-build), python3 with pip (fetching the locked Python
-# distributions runs the host pip before any interpreter is built), podman with
-# runc, skopeo and umoci (to load, run and check images; no Docker daemon is needed), and the
-# servers the tests start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache)
-# and BuildGrid (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
+# Host packages (see README, "Host packages"). The build itself needs only Bazel 4.2.3 from Debian,
+# bash, tar and coreutils, and the fetch clients: python3 with pip (the locked Python
+# distributions are fetched by the host pip before any interpreter is built; the same python3
+# unpacks the hermetic builder) and curl (to tell a tampered download from a missing one). No
+# compiler and no -dev package: every compile runs inside the hermetic builder, made from
+# third_party/debian/builder.lock.json. apt and the Debian keyring resolve the Debian locks
+# (`bazel run ...update`). The rest is for the tests: chroot and mmdebstrap (the base-layer test,
+# and a minimal Debian host without a compiler), xz-utils (a fake release tarball), procps
+# (pkill: the cache-down test kills a cache server mid-build), podman with runc, skopeo and
+# umoci (to load, run and check images; no Docker daemon is needed), and the servers the tests
+# start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache) and BuildGrid
+# (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  bazel-bootstrap git ca-certificates curl xz-utils python3 python3-pip python3-venv coreutils debian-archive-keyring
-  build-essential pkg-config
-  libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libsqlite3-dev uuid-dev
-  libreadline-dev libncurses-dev libgdbm-dev libgdbm-compat-dev
-  podman runc skopeo umoci docker-registry nginx-light procps
+  bazel-bootstrap git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
+  python3-venv xz-utils mmdebstrap procps podman runc skopeo umoci docker-registry nginx-light
 )
 
 SUDO=""

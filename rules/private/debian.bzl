@@ -1,9 +1,9 @@
 """Debian packages from a lock: the lock targets, the fetching repository rule, the rootfs rule."""
 
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:download.bzl", "apt_mirrors", "download_checked")
 load("//rules/private:lock.bzl", "update_and_test")
 load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
-load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 _LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
 

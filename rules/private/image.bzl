@@ -2,9 +2,9 @@
 an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:providers.bzl", "CPythonInfo")
 load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
-load("//toolchains/private:cpython.bzl", "SOURCE_DATE_EPOCH")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
 # up a linux-sandbox for that takes seconds, longer than the work. These actions read only their

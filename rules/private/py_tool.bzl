@@ -14,15 +14,19 @@ PyToolInfo = provider(
         "main": "(File) the script",
         "files": "(depset[File]) the script, the modules it imports and the unpacked wheels it needs",
         "pythonpath": "(list[str]) execution-root-relative directories to import from",
+        "trees": "(list[File]) the unpacked wheels among `files` (tree artifacts), in `pythonpath` order",
     },
 )
 
 def _py_tool_impl(ctx):
     files = depset([ctx.file.main] + ctx.files.srcs, transitive = [d[DefaultInfo].default_runfiles.files for d in ctx.attr.deps])
 
-    # A tool's wheels are a handful of directories (tree artifacts); their paths form PYTHONPATH.
-    trees = [f.path for f in files.to_list() if f.is_directory]
-    return [PyToolInfo(main = ctx.file.main, files = files, pythonpath = ["."] + trees)]
+    # A tool's wheels are a handful of directories (tree artifacts); their paths form PYTHONPATH,
+    # after the root of rules_pyimage (for `from rules.private.tools import ...`), which is `.`
+    # only when rules_pyimage is the main repository.
+    trees = [f for f in files.to_list() if f.is_directory]
+    root = ctx.label.workspace_root or "."
+    return [PyToolInfo(main = ctx.file.main, files = files, pythonpath = [root] + [t.path for t in trees], trees = trees)]
 
 py_tool = rule(
     implementation = _py_tool_impl,
@@ -47,32 +51,17 @@ PY_TOOL_PYTHON = attr.label(
     providers = [CPythonInfo],
 )
 
-def py_tool_command(tool, python):
-    """(executable, first arguments, inputs, PYTHONPATH list) to run `tool` on `python`.
-
-    For rules whose action must set `use_default_shell_env` (which drops `env` in Bazel 4): they
-    pass the PYTHONPATH themselves.
-    """
-    info = tool[PyToolInfo]
-    py = python[CPythonInfo]
-
-    # -B: no .pyc written next to the tools (that would be the source tree); -s: no user site.
-    return (
-        py.interpreter,
-        ["-B", "-s", info.main.path],
-        depset([py.interpreter, py.lib], transitive = [info.files]),
-        info.pythonpath,
-    )
-
 def run_py_tool(ctx, tool, python, arguments, inputs = [], **kwargs):
     """ctx.actions.run of the py_tool `tool` on the CPythonInfo target `python`."""
-    executable, first, tool_inputs, pythonpath = py_tool_command(tool, python)
+    info = tool[PyToolInfo]
+    py = python[CPythonInfo]
     if type(inputs) != "depset":
         inputs = depset(inputs)
     ctx.actions.run(
-        executable = executable,
-        arguments = first + arguments,
-        inputs = depset(transitive = [tool_inputs, inputs]),
-        env = {"PYTHONPATH": ":".join(pythonpath)},
+        executable = py.interpreter,
+        # -B: no .pyc written next to the tools (that would be the source tree); -s: no user site.
+        arguments = ["-B", "-s", info.main.path] + arguments,
+        inputs = depset([py.interpreter, py.lib], transitive = [info.files, inputs]),
+        env = {"PYTHONPATH": ":".join(info.pythonpath)},
         **kwargs
     )

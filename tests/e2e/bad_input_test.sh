@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad input gives one clear error naming the thing and what to do. The toolchain: an unknown
 # version, a wrong sha256, an unreachable tarball, a tarball that is not CPython, a failing
-# configure, a relative prefix. Debian packages: a tampered .deb, a version no longer served. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
+# configure, a relative prefix, a builder lock that lacks a -dev package. Debian packages: a tampered .deb, a version no longer served. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
 source "$(dirname "$0")/lib.sh"
 
 WS="$SCRATCH/ws"
@@ -88,5 +88,19 @@ expect_in "$SCRATCH/deb_tampered.log" "Debian package netbase"
 expect_in "$SCRATCH/deb_tampered.log" "but //:tampered.lock.json pins $ZERO_SHA. The file is refused."
 expect_in "$SCRATCH/deb_gone.log" "Debian package netbase 0.0-gone"
 expect_in "$SCRATCH/deb_gone.log" "the lock is stale. Run: bazel run //:gone.update"
+
+# The hermetic builder: a builder lock without libssl-dev fails before configure, naming the
+# header, the package and the command that refreshes that lock.
+python3 - "$ROOT/third_party/debian/builder.lock.json" "$WS/nossl.lock.json" <<'PY'
+import json, sys
+lock = json.load(open(sys.argv[1]))
+lock["packages"] = [p for p in lock["packages"] if p["name"] != "libssl-dev"]
+json.dump(lock, open(sys.argv[2], "w"))
+PY
+workspace 'python_versions = ["3.11.2"], builder_lock = "//:nossl.lock.json"'
+build builder_lacks_libssl_dev @pyimage_python//:python3
+expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "/usr/include/openssl/ssl.h (from the Debian package libssl-dev)"
+expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "the hermetic builder lacks the files above"
+expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "bazel run //:nossl.update"
 
 echo "bad input: every case failed with its message"

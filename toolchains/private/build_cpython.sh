@@ -1,56 +1,65 @@
-#!/usr/bin/env bash
-# Compiles CPython from its release tarball into a fixed prefix, inside one Bazel action.
+#!/bin/bash
+# Compiles CPython from its release tarball into a fixed prefix. It runs inside the hermetic
+# builder (rules/private/tools/in_builder.sh): the builder's packages are its whole filesystem,
+# so the compiler, binutils, make, the shell tools and every -dev package come from
+# third_party/debian/builder.lock.json, never from the machine that runs Bazel.
 #
 # In:  the release tarball, the version it must be, the install prefix, configure flags, the
-#      trim lists (paths relative to the prefix, globs allowed) and the stdlib modules that must
-#      import, each with the Debian -dev package that provides its library.
-# Out: the build copy (bin/python3, lib/, include/) that Bazel runs as the Python toolchain and
-#      builds extensions against, and the runtime copy as one deterministic tar whose entries sit
-#      under the prefix (no headers, no config directory).
+#      trim lists (paths relative to the prefix, globs allowed), the files the builder must hold
+#      (each with the Debian package that provides it) and the stdlib modules that must import,
+#      each with the -dev package that provides its library.
+# Out: in --out: bin/python3, lib/, include/ (the build copy that Bazel runs as the Python
+#      toolchain and builds extensions against) and runtime.tar, the runtime copy as one
+#      deterministic tar whose entries sit under the prefix (no headers, no config directory).
 #
-# Reproducible by construction: the build directory is mapped away with -ffile-prefix-map, any
-# remaining mention of it in a text file is rewritten (and its .pyc recompiled), ELF files are
-# stripped, SOURCE_DATE_EPOCH fixes __DATE__/__TIME__ and makes every .pyc checked-hash. The action
-# fails if the build directory still appears anywhere in the output.
+# Reproducible by construction: the build directory is the same on every machine and is mapped
+# away with -ffile-prefix-map, any remaining mention of it in a text file is rewritten (and its
+# .pyc recompiled), ELF files are stripped, SOURCE_DATE_EPOCH fixes __DATE__/__TIME__ and makes
+# every .pyc checked-hash. The action fails if the build directory still appears in the output.
 set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT_BIN="" OUT_LIB="" OUT_INCLUDE="" OUT_TAR="" TAR_TOOL=""
-TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=()
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE=""
+TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --src) SRC="$2"; shift 2 ;;
     --version) VERSION="$2"; shift 2 ;;
     --prefix) PREFIX="$2"; shift 2 ;;
     --source-date-epoch) EPOCH="$2"; shift 2 ;;
-    --out-bin) OUT_BIN="$2"; shift 2 ;;
-    --out-lib) OUT_LIB="$2"; shift 2 ;;
-    --out-include) OUT_INCLUDE="$2"; shift 2 ;;
-    --out-runtime-tar) OUT_TAR="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
     --tar-tool) TAR_TOOL="$2"; shift 2 ;;
+    --update-command) UPDATE="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
+    --require) REQUIRES+=("$2"); shift 2 ;;
     --configure) CONFIGURE+=("$2"); shift 2 ;;
     *) die "build_cpython.sh: unknown argument '$1'" ;;
   esac
 done
 MINOR="${VERSION%.*}"
-EXECROOT="$PWD"
-for v in SRC VERSION PREFIX EPOCH OUT_BIN OUT_LIB OUT_INCLUDE OUT_TAR TAR_TOOL; do
+for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
-SRC="$EXECROOT/$SRC"; TAR_TOOL="$EXECROOT/$TAR_TOOL"
-OUT_BIN="$EXECROOT/$OUT_BIN"; OUT_LIB="$EXECROOT/$OUT_LIB"
-OUT_INCLUDE="$EXECROOT/$OUT_INCLUDE"; OUT_TAR="$EXECROOT/$OUT_TAR"
 
-# A short private directory: make install's byte-compilation uses a forkserver whose AF_UNIX
-# socket path must fit in 108 bytes, which the sandbox's execroot does not.
-B="$(mktemp -d /tmp/pyimage-cpython.XXXXXXXX)"
-trap 'chmod -R u+w "$B" 2>/dev/null; rm -rf "$B"' EXIT
-mkdir -p "$B/src" "$B/tmp" "$B/dest"
-export TMPDIR="$B/tmp" SOURCE_DATE_EPOCH="$EPOCH" LC_ALL=C TZ=UTC
+# --- 0. the builder holds every tool and header the compile needs ------------------------------
+lacking=()
+for entry in "${REQUIRES[@]}"; do
+  path="${entry%%=*}"; pkg="${entry#*=}"
+  [[ -e "/$path" ]] || lacking+=("/$path (from the Debian package $pkg)")
+done
+if [[ ${#lacking[@]} -gt 0 ]]; then
+  printf '  %s\n' "${lacking[@]}" >&2
+  die "the hermetic builder lacks the files above. Add the packages named to the builder's package list (third_party/debian/builder.txt) and run: $UPDATE"
+fi
+
+# The same directory on every machine: nothing of the host's layout reaches a compile.
+# /tmp is short, so make install's forkserver socket path fits in 108 bytes.
+B=/pyimage-build
+mkdir -p "$B/src" "$B/dest" /tmp
+export TMPDIR=/tmp SOURCE_DATE_EPOCH="$EPOCH" LC_ALL=C TZ=UTC
 umask 022
 MAPPED="/usr/src/cpython-$VERSION"
 
@@ -67,13 +76,12 @@ FOUND="$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$B/src/Inclu
 cd "$B/src"
 MAP="-ffile-prefix-map=$B/src=$MAPPED"
 echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
-# tkinter is trimmed anyway; not building it keeps the result the same whether or not the host
-# has Tcl/Tk headers.
+# tkinter is trimmed anyway (and the builder has no Tcl/Tk headers).
 if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
      "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
   tail -n 25 "$B/configure.log" >&2
   grep -m1 -B2 -A8 'configure: error' config.log >&2 || true
-  die "./configure failed (last lines above). Check the configure_flags of this toolchain and that the build packages in the README are installed."
+  die "./configure failed (last lines above). Check the configure_flags of this toolchain, and that the builder's package list (third_party/debian/builder.txt) has what it asks for (then: $UPDATE)."
 fi
 JOBS="$(nproc 2>/dev/null || echo 2)"
 echo "CPython $VERSION: make -j$JOBS" >&2
@@ -100,7 +108,7 @@ done
 if [[ ${#missing[@]} -gt 0 ]]; then
   printf '  %s\n' "${missing[@]}" >&2
   grep -A4 'necessary bits to build these optional modules were not found\|Failed to build these modules\|could not be imported' "$B/make.log" >&2 || true
-  die "these stdlib modules did not build; install the -dev packages named (see README, 'Host packages') and build again."
+  die "these stdlib modules did not build; add the -dev packages named to the builder's package list (third_party/debian/builder.txt) and run: $UPDATE"
 fi
 
 # --- 4. trim what no runtime needs (the lists are in toolchains/private/cpython.bzl) -------------
@@ -132,20 +140,20 @@ if [[ ${#recompile[@]} -gt 0 ]]; then
     -s "$B/dest" "${recompile[@]}" >&2
 fi
 find "$D" -type f \( -name '*.so' -o -path "$D/bin/python$MINOR" \) -exec strip --strip-unneeded {} +
-mapfile -t leaked < <(grep -rlF -e "$B" -e "$EXECROOT" "$D" || true)
+mapfile -t leaked < <(grep -rlF -e "$B" "$D" || true)
 [[ ${#leaked[@]} -eq 0 ]] || die "the build path is still in: ${leaked[*]#$D/}"
 npyc="$(find "$D/lib" -name '*.pyc' | wc -l)"
 [[ "$npyc" -gt 1000 ]] || die "make install byte-compiled only $npyc files (see install.log); the stdlib would ship without .pyc."
 
 # --- 6. the outputs: the build copy, and the runtime copy as a deterministic tar ----------------
-mkdir -p "$(dirname "$OUT_BIN")" "$OUT_LIB" "$OUT_INCLUDE"
-cp "$PY" "$OUT_BIN"
-cp -a "$D/lib/." "$OUT_LIB/"
-cp -a "$D/include/." "$OUT_INCLUDE/"
+mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/include"
+cp "$PY" "$OUT/bin/python3"
+cp -a "$D/lib/." "$OUT/lib/"
+cp -a "$D/include/." "$OUT/include/"
 
 R="$B/runtime$PREFIX"
 mkdir -p "$R"
 cp -a "$D/." "$R/"
 trim "$R" "${RUNTIME_TRIM[@]}"
-"$PY" -E -s "$TAR_TOOL" --root "$B/runtime" --mtime "$EPOCH" --output "$OUT_TAR"
+"$PY" -E -s "$TAR_TOOL" --root "$B/runtime" --mtime "$EPOCH" --output "$OUT/runtime.tar"
 echo "CPython $VERSION: $(find "$R" -type f | wc -l) runtime files, $(du -sm "$R" | cut -f1) MB" >&2

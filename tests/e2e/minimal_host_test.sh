@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Same commit, same image, whatever the host has installed. //app:image is built twice, cold on
+# the second host:
+#   A. this host, as CI has it (its own gcc and -dev packages, at whatever versions, or none);
+#   B. a minimal Debian 12 root filesystem (mmdebstrap, minbase) holding Bazel, its JRE and the
+#      fetch clients (python3-pip, curl) and NO compiler, binutils or -dev package (they are
+#      purged after Bazel's install pulls them in), entered with a mount and PID namespace and
+#      chroot, from a clone at another path, with no cache at all.
+# Both must give the digests committed in app/image.digests; the wheel built from markupsafe's
+# sdist and every file of the compiled CPython (build copy and runtime tar) must be the same
+# bytes on both. It prints how long each build took.
+#
+#   tests/e2e/minimal_host_test.sh
+#
+# The minimal root filesystem is kept in ~/.cache/rules_pyimage/minimal-host (PYIMAGE_MINIMAL_HOST
+# to move it) and made again when this script's package list changes. Build B compiles CPython
+# once (a few minutes); it is the suite's proof that the compile does not depend on the host.
+source "$(dirname "$0")/lib.sh"
+[[ "$(id -u)" -eq 0 ]] || fail "this test enters a chroot: run it as root"
+
+PACKAGES="bazel-bootstrap,python3,python3-pip,curl,ca-certificates,xz-utils"
+# What Debian's bazel-bootstrap pulls in for C++ builds, purged again (dpkg --force-depends):
+# every *-dev package and the compiler, binutils and make.
+PURGE_RE='(-dev|^gcc(-[0-9]+)?|^g\+\+(-[0-9]+)?|^cpp(-[0-9]+)?|^binutils.*|^libbinutils|^make|^build-essential|^libc-dev-bin|^dpkg-dev|^libgcc-[0-9]+-dev|^libstdc\+\+-[0-9]+-dev)$'
+KEY="$(printf '%s\n%s\n%s\n' "$PACKAGES" "$PURGE_RE" "v1" | sha256sum | cut -c1-16)"
+STORE="${PYIMAGE_MINIMAL_HOST:-$HOME/.cache/rules_pyimage/minimal-host}"
+R="$STORE/rootfs-$KEY"
+
+image_digests() {  # image_digests BAZEL-BIN: the manifest and layer digests, like app/image.digests
+  python3 "$ROOT/rules/private/tools/image_digests.py" list --layout "$1/app/image" \
+    --digests /dev/null --layer-names base,python,venv,app | grep -v '^#'
+}
+cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled CPython 3.13.15
+  (cd "$1/external/pyimage_python" && find cpython_3_13_15 -name '*.runfiles*' -prune -o -type f -print0 |
+    sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
+}
+TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:cpython_3_13_15)
+OUTPUTS=(--output_groups=+build_copy,+runtime_tar)
+
+# --- A: this host ---------------------------------------------------------------------------------
+t0=$SECONDS
+(cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" "${OUTPUTS[@]}" "${TARGETS[@]}") >"$SCRATCH/a.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/a.log" >&2; fail "build A (this host) failed"; }
+ta=$((SECONDS - t0))
+A_BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
+image_digests "$A_BIN" >"$SCRATCH/a.digests"
+cpython_sums "$A_BIN" >"$SCRATCH/a.cpython"
+a_whl="$(cd "$A_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
+
+# --- B: the minimal host --------------------------------------------------------------------------
+if [[ ! -f "$R/.complete" ]]; then
+  command -v mmdebstrap >/dev/null || fail "mmdebstrap is missing (tools/setup.sh installs it)"
+  echo "making the minimal Debian 12 host in $R (once)"
+  rm -rf "$STORE"/rootfs-*
+  mkdir -p "$STORE"
+  # This machine's mirrors and the CAs it trusts (HTTPS may pass a proxy with its own CA): what
+  # any host of the team has configured. Nothing else of this host goes in.
+  mmdebstrap --variant=minbase --include="$PACKAGES" --aptopt='APT::Install-Recommends "false"' \
+    --setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \
+    --setup-hook='copy-in /usr/local/share/ca-certificates/. /usr/local/share/ca-certificates/' \
+    bookworm "$R.tmp" /etc/apt/sources.list.d/debian.sources >"$SCRATCH/mmdebstrap.log" 2>&1 \
+    || { tail -n 30 "$SCRATCH/mmdebstrap.log" >&2; rm -rf "$R.tmp"; fail "mmdebstrap failed"; }
+  mapfile -t purge < <(chroot "$R.tmp" dpkg-query -W -f='${Package}\n' | grep -E "$PURGE_RE")
+  chroot "$R.tmp" dpkg --purge --force-depends "${purge[@]}" >"$SCRATCH/purge.log" 2>&1 \
+    || { tail -n 20 "$SCRATCH/purge.log" >&2; fail "purging the compiler from the minimal host failed"; }
+  touch "$R.tmp/.complete"
+  mv "$R.tmp" "$R"
+fi
+for tool in gcc cc g++ cpp ld as make; do
+  chroot "$R" /bin/sh -c "command -v $tool" >/dev/null 2>&1 && fail "the minimal host has $tool"
+done
+[[ ! -e "$R/usr/include/openssl" && ! -e "$R/usr/include/stdio.h" ]] || fail "the minimal host has C headers"
+devs="$(chroot "$R" dpkg-query -W -f='${Package} ${Status}\n' | grep -E -- '-dev .*installed$' || true)"
+[[ -z "$devs" ]] || fail "the minimal host has -dev packages: $devs"
+
+B_WS="/home/someone/another/path/ws"
+rm -rf "$R/home/someone" "$R/root/.cache"
+clone_to "$R$B_WS"
+cat >"$SCRATCH/b.sh" <<EOF
+set -euo pipefail
+export HOME=/root LANG=C.UTF-8 TZ=Asia/Kathmandu PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+cd "$B_WS"
+python3 tools/mirror_cpython.py --versions 3.13.15 --repository-cache /root/.cache/repo >/dev/null
+umask 077
+start=\$(date +%s)
+bazel --output_base=/root/.cache/ob build --repository_cache=/root/.cache/repo --disk_cache= \
+  ${OUTPUTS[*]} ${TARGETS[*]}
+echo "seconds: \$((\$(date +%s) - start))"
+EOF
+cp "$SCRATCH/b.sh" "$R/root/b.sh"
+t0=$SECONDS
+unshare --mount --pid --fork /bin/sh -c '
+  set -e
+  R="$1"
+  mount --rbind /dev "$R/dev"; mount -t proc proc "$R/proc"; mount --rbind /sys "$R/sys"
+  mount -t tmpfs tmpfs "$R/tmp"; mount -t tmpfs tmpfs "$R/run"
+  [ -e /etc/resolv.conf ] && mount --bind /etc/resolv.conf "$R/etc/resolv.conf"
+  exec chroot "$R" /bin/bash /root/b.sh' sh "$R" >"$SCRATCH/b.log" 2>&1 \
+  || { tail -n 40 "$SCRATCH/b.log" >&2; fail "build B (the minimal host) failed"; }
+tb=$((SECONDS - t0))
+grep -q "Compiling CPython 3.13.15" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
+B_BIN="$R/root/.cache/ob/execroot/rules_pyimage/bazel-out/k8-fastbuild/bin"
+image_digests "$B_BIN" >"$SCRATCH/b.digests"
+cpython_sums "$B_BIN" >"$SCRATCH/b.cpython"
+b_whl="$(cd "$B_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
+
+# --- compare ----------------------------------------------------------------------------------------
+grep -v '^#' "$ROOT/app/image.digests" | grep . >"$SCRATCH/golden.digests"
+diff "$SCRATCH/a.digests" "$SCRATCH/golden.digests" >&2 || fail "this host's //app:image differs from app/image.digests (above)"
+diff "$SCRATCH/b.digests" "$SCRATCH/golden.digests" >&2 || fail "the minimal host's //app:image differs from app/image.digests (above)"
+n="$(wc -l <"$SCRATCH/a.cpython")"
+diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
+  || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.13.15 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
+[[ "$a_whl" == "$b_whl" ]] || fail "the markupsafe wheel differs: $a_whl vs $b_whl"
+
+host_ssl="$(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null || true)"
+echo "ok: //app:image $(head -n1 "$SCRATCH/a.digests" | cut -d' ' -f2) on both hosts, equal to app/image.digests"
+echo "  this host (libssl-dev ${host_ssl:-not installed}, gcc $(command -v gcc >/dev/null && gcc -dumpfullversion || echo 'not installed')): ${ta} s, shared disk cache"
+echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, no cache: ${tb} s, CPython compiled $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log")"
+echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
