@@ -18,6 +18,8 @@ SOURCES = {
     "rules/private/pip.bzl": ["rule", "macro"],
     "rules/private/pex.bzl": ["rule"],
     "rules/private/image.bzl": ["rule", "macro"],
+    "rules/private/builder.bzl": ["rule"],
+    "rules/private/digests.bzl": ["macro"],
 }
 
 

@@ -29,9 +29,10 @@ BUILDER_EXCLUDE = [
     "usr/share/bug/*",
 ]
 
-# The host programs the builder's own actions use: bash, tar, cp, mktemp (in_builder.sh) and
-# python3 (builder_rootfs.py). Everything a compile runs comes from the builder.
-_HOST_PATH = "/bin:/usr/bin:/usr/local/bin"
+# The environment of the builder's own actions: they find the host programs they use on PATH
+# (bash, tar, cp, mktemp for in_builder.sh; python3 for builder_rootfs.py), the same PATH as
+# Bazel's --incompatible_strict_action_env. Everything a compile runs comes from the builder.
+HOST_ENV = {"PATH": "/bin:/usr/bin:/usr/local/bin"}
 
 def _builder_rootfs_impl(ctx):
     for path, target in ctx.attr.links.items():
@@ -39,26 +40,30 @@ def _builder_rootfs_impl(ctx):
             fail("builder_rootfs %s: links has '%s' -> '%s'; give a relative path inside the builder and a non-empty target, for example {\"usr/bin/awk\": \"mawk\"}" % (ctx.label, path, target))
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
     args = ctx.actions.args()
-    args.add(ctx.file._tool)
     args.add("--output", out)
     args.add("--mtime", str(SOURCE_DATE_EPOCH))
     args.add_all(BUILDER_EXCLUDE, before_each = "--exclude")
     args.add_all(["%s=%s" % item for item in sorted(ctx.attr.links.items())], before_each = "--link")
     args.add_all(ctx.files.debs)
-    ctx.actions.run_shell(
-        # The interpreter of this action is the host's python3 (standard library only): the
+    ctx.actions.run(
+        # The tool runs on the host's python3 (its shebang; the standard library only): the
         # builder is what the compiled CPython is itself compiled in. The tar depends only on
         # the .deb files and the arguments.
-        command = 'exec python3 -B -s "$@"',
+        executable = ctx.executable._tool,
         arguments = [args],
         inputs = ctx.files.debs + ctx.files._tool_srcs,
         outputs = [out],
-        env = {"PATH": _HOST_PATH, "PYTHONPATH": ctx.attr._tool.label.workspace_root or "."},
+        env = dict(
+            HOST_ENV,
+            PYTHONPATH = ctx.attr._tool.label.workspace_root or ".",
+            PYTHONDONTWRITEBYTECODE = "1",
+            PYTHONNOUSERSITE = "1",
+        ),
         mnemonic = "BuilderRootfs",
         progress_message = "Unpacking the hermetic builder %s from %d packages" % (ctx.label, len(ctx.files.debs)),
     )
     return [
-        DefaultInfo(files = depset([out])),
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
         BuilderInfo(rootfs = out, update_command = ctx.attr.update_command),
     ]
 
@@ -82,7 +87,7 @@ builder_rootfs(
         "debs": attr.label_list(mandatory = True, allow_files = [".deb"], doc = "The builder's .deb files, usually `@REPO//:debs` of a `debian_packages` repository made from a builder lock."),
         "links": attr.string_dict(default = BUILDER_LINKS, doc = "Links that maintainer scripts would have made: `{path in the builder: target}`, for example `{\"usr/bin/awk\": \"mawk\"}`."),
         "update_command": attr.string(default = "bazel run @rules_pyimage//third_party/debian:builder.update", doc = "The command that refreshes the builder's lock, named in errors about a missing header or tool."),
-        "_tool": attr.label(default = "//rules/private/tools:builder_rootfs.py", allow_single_file = True),
+        "_tool": attr.label(default = "//rules/private/tools:builder_rootfs.py", allow_single_file = True, executable = True, cfg = "exec"),
         "_tool_srcs": attr.label(default = "//rules/private/tools:builder_rootfs_srcs"),
     },
 )
@@ -122,5 +127,3 @@ def builder_command(builder, copies, outs, command, env = {}, chdir = "/build"):
         args += ["--env", "%s=%s" % (key, value)]
     args += ["--chdir", chdir, "--"] + command
     return args
-
-HOST_ENV = {"PATH": _HOST_PATH}

@@ -2,8 +2,10 @@
 # Remote-execution readiness, read from the action graph (bazel aquery, no build): the command
 # lines and environments of the rules' actions name no absolute path of this host (only paths
 # inside the image, under /opt/<org>), none asks for the network, and every one can be cached
-# and run remotely (no no-remote/no-cache/local tag). Every one but the compile runs the compiled
-# CPython itself (argv[0]), not a py_binary stub that would need a python3 on the host or worker.
+# and run remotely (no no-remote/no-cache/local tag). Every one but the builder's runs the compiled
+# CPython itself (argv[0]), not a py_binary stub that would need a python3 on the host or worker;
+# the compiles (CPythonBuild, BuildWheel) run in_builder.sh, whose other absolute paths are inside
+# the hermetic builder, and BuilderRootfs runs builder_rootfs.py.
 # Inputs being complete and the network not
 # needed are shown by building in the sandbox: tests/e2e/reproducible_outputs_test.sh.
 source "$(dirname "$0")/lib.sh"
@@ -13,9 +15,12 @@ bazel aquery --disk_cache="$DISK_CACHE" 'deps(//app:image) union deps(//app:app_
 python3 - "$SCRATCH/aquery.json" <<'PY' || exit 1
 import json, re, sys
 graph = json.load(open(sys.argv[1]))
-OURS = {"CPythonBuild", "DebianRootfs", "BuildWheel", "UnpackWheel", "PexBuild", "ImageVenv", "ImageApp",
+OURS = {"CPythonBuild", "BuilderRootfs", "DebianRootfs", "BuildWheel", "UnpackWheel", "PexBuild", "ImageVenv", "ImageApp",
         "ImageLibCheck", "LayerGzip", "ImageAssemble"}
 STRICT_PATH = "/bin:/usr/bin:/usr/local/bin"  # --incompatible_strict_action_env
+BUILDER = {"CPythonBuild": "in_builder.sh", "BuildWheel": "in_builder.sh", "BuilderRootfs": "builder_rootfs.py"}
+# Paths inside the hermetic builder (its own programs, the inputs copied in, the results).
+INSIDE_BUILDER = ("/pyimage-in/", "/pyimage-out", "/pyimage-tools/", "/bin/bash", "/build")
 ABS = re.compile(r"(?:^|[\s=:,'\"])(/[A-Za-z0-9._-]+(?:/[^\s:,'\"]*)?)")
 problems, seen = [], set()
 for a in graph["actions"]:
@@ -24,14 +29,19 @@ for a in graph["actions"]:
         continue
     seen.add(m)
     argv = a.get("arguments", [])
-    if m != "CPythonBuild" and not re.match(r"^bazel-out/[^/]+/bin/external/pyimage_python/cpython_[0-9_]+/bin/python3$", argv[0]):
+    inside = ()
+    if m in BUILDER:
+        if not re.match(r"^(external/rules_pyimage/)?rules/private/tools/%s$" % BUILDER[m], argv[0]):
+            problems.append("%s: runs %s, not %s" % (m, argv[0], BUILDER[m]))
+        inside = INSIDE_BUILDER
+    elif not re.match(r"^bazel-out/[^/]+/bin/external/pyimage_python/cpython_[0-9_]+/bin/python3$", argv[0]):
         problems.append("%s: runs %s, not the compiled CPython" % (m, argv[0]))
     texts = list(argv)
     texts += ["%s=%s" % (e["key"], e["value"]) for e in a.get("environmentVariables", [])
               if not (e["key"] == "PATH" and e["value"] == STRICT_PATH)]
     for t in texts:
         for path in ABS.findall(t):
-            if not path.startswith("/opt/"):
+            if not path.startswith(("/opt/",) + inside):
                 problems.append("%s: host path %s in %r" % (m, path, t[:120]))
     for e in a.get("executionInfo", []):
         if e["key"] in ("requires-network", "no-remote", "no-remote-exec", "no-cache", "no-remote-cache", "local"):
@@ -41,6 +51,6 @@ if missing:
     problems.append("not in the graph (the check would miss them): %s" % ", ".join(sorted(missing)))
 if problems:
     sys.exit("FAIL:\n  " + "\n  ".join(problems))
-print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable, all run on the compiled CPython"
+print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable; the compiles run in the hermetic builder, the rest on the compiled CPython"
       % (len(seen), ", ".join(sorted(seen))))
 PY

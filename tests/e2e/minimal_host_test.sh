@@ -84,6 +84,7 @@ python3 tools/mirror_cpython.py --versions 3.13.15 --repository-cache /root/.cac
 umask 077
 start=\$(date +%s)
 bazel --output_base=/root/.cache/ob build --repository_cache=/root/.cache/repo --disk_cache= \
+  --sandbox_default_allow_network=false --incompatible_strict_action_env \
   ${OUTPUTS[*]} ${TARGETS[*]}
 echo "seconds: \$((\$(date +%s) - start))"
 EOF

@@ -4,7 +4,7 @@
 # base layer, a wheel built from an sdist, the pex) again with every action except CPython's
 # compile forced to run (not taken from any cache), each in Bazel's sandbox with no network and
 # the strict action environment; every output and the manifest digest are the same as checkout
-# A's. (tests/e2e/reproducible_toolchain_test.sh rebuilds the interpreter itself the same way.)
+# A's. (tests/e2e/minimal_host_test.sh rebuilds the interpreter itself, on another host.)
 source "$(dirname "$0")/lib.sh"
 TARGETS=(//app:image //app:image.tar //third_party/debian:runtime_rootfs @pypi//markupsafe:whl //app:app_pex)
 # Every mnemonic but CPythonBuild skips the caches; actions that skip the sandbox locally for speed

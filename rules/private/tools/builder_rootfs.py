@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Assembles the hermetic builder's root filesystem from locked Debian packages, as one tar.
 
 In:  the builder's .deb files (Bazel checked each against builder.lock.json's sha256 when it was

@@ -17,7 +17,7 @@ import os
 import sys
 
 HEADER = """# The digests of {label}, the same on every machine that builds this commit (see
-# docs/team.md, "Same digest everywhere"). A build that gives others fails the test; record new
+# docs/team.md, "The same digest everywhere"). A build that gives others fails the test; record new
 # ones on purpose, after a change that should alter the image, with:
 #   {command}
 """
