@@ -46,11 +46,37 @@ for a in graph["actions"]:
     for e in a.get("executionInfo", []):
         if e["key"] in ("requires-network", "no-remote", "no-remote-exec", "no-cache", "no-remote-cache", "local"):
             problems.append("%s: execution requirement %s" % (m, e["key"]))
+# The builder is an input of the compiles and of nothing else: a builder update changes their
+# cache keys (and what is built on them), no other action's.
+fragments = {f["id"]: f for f in graph.get("pathFragments", [])}
+def exec_path(art):
+    if "execPath" in art:
+        return art["execPath"]
+    parts, fid = [], art.get("pathFragmentId")
+    while fid:
+        parts.append(fragments[fid]["label"])
+        fid = fragments[fid].get("parentId")
+    return "/".join(reversed(parts))
+paths = {a["id"]: exec_path(a) for a in graph.get("artifacts", [])}
+depsets = {d["id"]: d for d in graph.get("depSetOfFiles", [])}
+def inputs(action):
+    todo, seen_sets, out = list(action.get("inputDepSetIds", [])), set(), set()
+    while todo:
+        d = todo.pop()
+        if d in seen_sets:
+            continue
+        seen_sets.add(d)
+        out.update(paths[i] for i in depsets[d].get("directArtifactIds", []))
+        todo.extend(depsets[d].get("transitiveDepSetIds", []))
+    return out
+users = sorted({a["mnemonic"] for a in graph["actions"] if any(p.endswith("/pyimage_python/builder.tar") for p in inputs(a))})
+if users != ["BuildWheel", "CPythonBuild"]:
+    problems.append("the builder should be an input of BuildWheel and CPythonBuild only, not of %s" % users)
 missing = OURS - seen
 if missing:
     problems.append("not in the graph (the check would miss them): %s" % ", ".join(sorted(missing)))
 if problems:
     sys.exit("FAIL:\n  " + "\n  ".join(problems))
-print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable; the compiles run in the hermetic builder, the rest on the compiled CPython"
+print("ok: %d kinds of action (%s): no host path, no network, all cacheable and remote-executable; the compiles run in the hermetic builder, which is an input of theirs only, the rest on the compiled CPython"
       % (len(seen), ", ".join(sorted(seen))))
 PY

@@ -103,24 +103,14 @@ expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "/usr/include/openssl/ssl.h (f
 expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "the hermetic builder lacks the files above"
 expect_in "$SCRATCH/builder_lacks_libssl_dev.log" "bazel run //:nossl.update"
 
-# A C extension whose header the builder lacks: the wheel build names the package, the header
-# and the fix (the interpreter comes from the shared disk cache; only the wheel build runs).
-mkdir -p "$SCRATCH/sdist/pyimagebroken-1.0"
-printf 'from setuptools import setup, Extension\nsetup(name="pyimagebroken", version="1.0", ext_modules=[Extension("pyimagebroken_ext", ["ext.c"])])\n' \
-  >"$SCRATCH/sdist/pyimagebroken-1.0/setup.py"
-printf '#include <pyimage_no_such_lib.h>\n#include <Python.h>\n' >"$SCRATCH/sdist/pyimagebroken-1.0/ext.c"
-tar -C "$SCRATCH/sdist" -czf "$WS/pyimagebroken-1.0.tar.gz" pyimagebroken-1.0
-workspace 'python_versions = ["3.13.15"]'
-cat >"$WS/BUILD.bazel" <<'BUILD'
-load("@rules_pyimage//rules/private:pip.bzl", "wheel_from_sdist")
-wheel_from_sdist(name = "broken", sdist = "pyimagebroken-1.0.tar.gz", distribution = "pyimagebroken", version = "1.0", python = "@pyimage_python//:python3")
-BUILD
-if (cd "$WS" && bz bad build --disk_cache="$DISK_CACHE" //:broken) >"$SCRATCH/sdist_header.log" 2>&1; then
+# A C extension whose header the builder lacks (//tests/pip:pyimagebroken_wheel, manual): the
+# wheel build names the package, the header and the fix. Built in this workspace with the shared
+# disk cache, so only the wheel build runs.
+if (cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" //tests/pip:pyimagebroken_wheel) >"$SCRATCH/sdist_header.log" 2>&1; then
   cat "$SCRATCH/sdist_header.log" >&2; fail "sdist_header: the build succeeded"
 fi
 expect_in "$SCRATCH/sdist_header.log" "pyimagebroken 1.0: its C extension needs the header pyimage_no_such_lib.h, which the hermetic builder lacks"
 expect_in "$SCRATCH/sdist_header.log" "and run: bazel run @rules_pyimage//third_party/debian:builder.update"
 echo "ok: sdist_header fails: $(grep -m1 -o 'pyimagebroken 1.0: its C extension needs[^;]*' "$SCRATCH/sdist_header.log")"
-rm -f "$WS/BUILD.bazel"; touch "$WS/BUILD.bazel"
 
 echo "bad input: every case failed with its message"
