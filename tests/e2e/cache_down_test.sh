@@ -20,10 +20,11 @@ clone_to "$WS"
 (cd "$WS" && bz down build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" //app:image) >"$SCRATCH/build.log" 2>&1 &
 BUILD=$!
 
-# Kill the cache as soon as the first action result lands (CPython's compile, minutes in).
+# Kill the cache as soon as CPython's compile lands in it (minutes in; its action result names
+# the runtime tar; the builder's unpacking lands before it).
 CACHE="$SCRATCH/nginx/cache"
 while kill -0 $BUILD 2>/dev/null; do
-  [[ -n "$(ls -A "$CACHE/ac" 2>/dev/null)" ]] && break
+  grep -lq "runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
   sleep 0.05
 done
 kill -0 $BUILD 2>/dev/null || fail "the build ended before anything was uploaded: $(tail -n 5 "$SCRATCH/build.log")"
