@@ -4,3 +4,11 @@
 # __DATE__/__TIME__ in the interpreter, makes every .pyc checked-hash, and is the mtime of every
 # tar entry.
 SOURCE_DATE_EPOCH = 315532800
+
+# The hardening of everything compiled here (CPython and wheels built from sdists): what Debian
+# bookworm's `dpkg-buildflags` gives with DEB_BUILD_MAINT_OPTIONS=hardening=+all: a stack
+# protector, fortified libc calls, format-string checks, full RELRO (relro + BIND_NOW); PIE is
+# gcc's default on Debian. rules/private/tools/hardening.py checks the result in the build.
+HARDENING_CFLAGS = ["-fstack-protector-strong", "-Wformat", "-Werror=format-security"]
+HARDENING_CPPFLAGS = ["-D_FORTIFY_SOURCE=2"]
+HARDENING_LDFLAGS = ["-Wl,-z,relro", "-Wl,-z,now"]

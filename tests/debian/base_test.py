@@ -75,6 +75,15 @@ class BaseLayerTest(unittest.TestCase):
         for absent in ["usr/share/man", "usr/share/locale", "usr/bin/dpkg", "usr/bin/apt", "usr/bin/gcc"]:
             self.assertFalse(os.path.exists(os.path.join(self.root, absent)), absent)
 
+    def test_user_lookup_goes_through_nsswitch(self):
+        with open(os.path.join(self.root, "etc/nsswitch.conf")) as f:
+            self.assertIn("passwd: files", f.read())
+        unpack(ARGS.python_runtime, self.root)
+        python = ARGS.prefix + "/bin/python3"
+        out = self.chroot(python, "-I", "-c", "import pwd, grp; print(pwd.getpwuid(65532).pw_name, grp.getgrgid(65532).gr_name)")
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertEqual(out.stdout.strip(), "nonroot nonroot")
+
     def test_interpreter_runs_on_the_base(self):
         unpack(ARGS.python_runtime, self.root)
         shutil.copy(ARGS.check_script, os.path.join(self.root, "tmp/check_stdlib.py"))

@@ -89,6 +89,34 @@ expect_in "$SCRATCH/deb_tampered.log" "but //:tampered.lock.json pins $ZERO_SHA.
 expect_in "$SCRATCH/deb_gone.log" "Debian package netbase 0.0-gone"
 expect_in "$SCRATCH/deb_gone.log" "the lock is stale. Run: bazel run //:gone.update"
 
+# Crafted lock entries: every field is checked before it reaches a path, a URL or BUILD text.
+python3 - "$ROOT/third_party/debian/runtime.lock.json" "$WS" <<'PY'
+import json, sys
+lock = json.load(open(sys.argv[1]))
+netbase = [p for p in lock["packages"] if p["name"] == "netbase"][0]
+cases = {
+    "quote": dict(netbase, name='netbase", srcs = ["//evil"]) #'),
+    "newline": dict(netbase, version="6.4\nexec(evil)"),
+    "dotdot": dict(netbase, filename="pool/../../../etc/netbase.deb"),
+}
+for case, pkg in cases.items():
+    json.dump(dict(lock, packages=[pkg]), open("%s/crafted_%s.lock.json" % (sys.argv[2], case), "w"))
+PY
+for case in quote newline dotdot; do
+  cat > "$WS/WORKSPACE" <<WS
+workspace(name = "e2e")
+local_repository(name = "rules_pyimage", path = "$ROOT")
+load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages", "pyimage_register_toolchains")
+pyimage_register_toolchains()
+pyimage_debian_packages(name = "deb", lock = "//:crafted_$case.lock.json")
+WS
+  build "deb_crafted_$case" @deb//:debs
+  expect_in "$SCRATCH/deb_crafted_$case.log" "make it again with: bazel run //:crafted_$case.update"
+done
+expect_in "$SCRATCH/deb_crafted_quote.log" "entry 0 of //:crafted_quote.lock.json has a bad 'name' (the character"
+expect_in "$SCRATCH/deb_crafted_newline.log" "has a bad 'version' (the character \"\\n\" is not allowed)"
+expect_in "$SCRATCH/deb_crafted_dotdot.log" "has a bad 'filename' (not a path pool/.../NAME.deb inside the archive)"
+
 # The hermetic builder: a builder lock without libssl-dev fails before configure, naming the
 # header, the package and the command that refreshes that lock.
 python3 - "$ROOT/third_party/debian/builder.lock.json" "$WS/nossl.lock.json" <<'PY'
@@ -112,5 +140,12 @@ fi
 expect_in "$SCRATCH/sdist_header.log" "pyimagebroken 1.0: its C extension needs the header pyimage_no_such_lib.h, which the hermetic builder lacks"
 expect_in "$SCRATCH/sdist_header.log" "and run: bazel run @rules_pyimage//third_party/debian:builder.update"
 echo "ok: sdist_header fails: $(grep -m1 -o 'pyimagebroken 1.0: its C extension needs[^;]*' "$SCRATCH/sdist_header.log")"
+
+# An image user that is root in disguise fails at analysis (//tests/image:root_in_disguise, manual).
+if (cd "$ROOT" && bazel build --nobuild --disk_cache="$DISK_CACHE" //tests/image:root_in_disguise) >"$SCRATCH/root_user.log" 2>&1; then
+  cat "$SCRATCH/root_user.log" >&2; fail "root_user: the analysis succeeded"
+fi
+expect_in "$SCRATCH/root_user.log" "user '00:00' runs the app as root (user 00 is 0)"
+echo "ok: root_user fails: $(grep -m1 -o "user '00:00' runs the app as root[^;]*" "$SCRATCH/root_user.log")"
 
 echo "bad input: every case failed with its message"

@@ -148,6 +148,14 @@ if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$DEAD/example:v1"
   >"$SCRATCH/push-bad.log" 2>&1; then fail "a push to a closed port succeeded"; fi
 expect_in "$SCRATCH/push-bad.log" "ERROR: the registry did not take the push of 127.0.0.1:$DEAD/example:v1"
 echo "ok: a push to a registry that is not there fails with a clear error"
+# --repository with no value: the usage, exit 2 (not bash's "unbound variable").
+set +e
+bazel run "$DC" //app:image.push -- --repository >"$SCRATCH/push-novalue.log" 2>&1
+rc=$?
+set -e
+[[ $rc -eq 2 ]] || { cat "$SCRATCH/push-novalue.log" >&2; fail "push --repository without a value exited $rc, not 2"; }
+expect_in "$SCRATCH/push-novalue.log" "ERROR: --repository has no value; push needs --repository HOST/NAME:TAG"
+echo "ok: push --repository without a value says so and exits 2"
 
 # --- the same digest from another checkout; one app change rebuilds only the app layer -------------
 B_WS="$SCRATCH/other/checkout"

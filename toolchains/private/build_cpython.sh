@@ -20,7 +20,7 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE=""
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -31,6 +31,10 @@ while [[ $# -gt 0 ]]; do
     --out) OUT="$2"; shift 2 ;;
     --tar-tool) TAR_TOOL="$2"; shift 2 ;;
     --update-command) UPDATE="$2"; shift 2 ;;
+    --hardening-tool) HARDENING_TOOL="$2"; shift 2 ;;
+    --cflags) CFLAGS_H="$2"; shift 2 ;;
+    --cppflags) CPPFLAGS_H="$2"; shift 2 ;;
+    --ldflags) LDFLAGS_H="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
@@ -40,7 +44,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 MINOR="${VERSION%.*}"
-for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE; do
+for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
 
@@ -77,7 +81,10 @@ cd "$B/src"
 MAP="-ffile-prefix-map=$B/src=$MAPPED"
 echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
 # tkinter is trimmed anyway (and the builder has no Tcl/Tk headers).
+# The hardening flags go into sysconfig too (CFLAGS, LDFLAGS), so extensions built later for this
+# interpreter get them as well; configure_flags come after them and may override them.
 if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
+     CFLAGS="$CFLAGS_H" CPPFLAGS="$CPPFLAGS_H" LDFLAGS="$LDFLAGS_H" \
      "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
   tail -n 25 "$B/configure.log" >&2
   grep -m1 -B2 -A8 'configure: error' config.log >&2 || true
@@ -142,6 +149,10 @@ fi
 find "$D" -type f \( -name '*.so' -o -path "$D/bin/python$MINOR" \) -exec strip --strip-unneeded {} +
 mapfile -t leaked < <(grep -rlF -e "$B" "$D" || true)
 [[ ${#leaked[@]} -eq 0 ]] || die "the build path is still in: ${leaked[*]#$D/}"
+# Every ELF file is hardened: full RELRO, PIE, no executable stack; the interpreter, which holds
+# nearly all the C code, also a stack protector and fortified calls.
+"$PY" -E -s "$HARDENING_TOOL" --quiet --core "bin/python$MINOR" "$D" >&2 \
+  || die "an ELF file above lacks the hardening flags (were they overridden in configure_flags?)"
 npyc="$(find "$D/lib" -name '*.pyc' | wc -l)"
 [[ "$npyc" -gt 1000 ]] || die "make install byte-compiled only $npyc files (see install.log); the stdlib would ship without .pyc."
 

@@ -5,7 +5,7 @@ result through `@pyimage_python//:python3.13` and the registered Python toolchai
 """
 
 load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
-load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
+load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
 load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 
 DEFAULT_PREFIX = "/opt/pyimage/python"
@@ -133,6 +133,7 @@ def _cpython_build_impl(ctx):
             (ctx.file.src, src),
             (ctx.file._script, "/pyimage-in/build_cpython.sh"),
             (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
+            (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
         ],
         outs = [
             ("/pyimage-out/bin/python3", interpreter),
@@ -148,6 +149,10 @@ def _cpython_build_impl(ctx):
     args.add("--source-date-epoch", str(SOURCE_DATE_EPOCH))
     args.add("--out", "/pyimage-out")
     args.add("--tar-tool", "/pyimage-in/dtar.py")
+    args.add("--hardening-tool", "/pyimage-in/hardening.py")
+    args.add("--cflags", " ".join(HARDENING_CFLAGS))
+    args.add("--cppflags", " ".join(HARDENING_CPPFLAGS))
+    args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
     args.add("--update-command", builder.update_command)
     args.add_all([p.format(minor = minor) for p in TRIM_ALWAYS], before_each = "--trim")
     args.add_all([p.format(minor = minor) for p in TRIM_RUNTIME], before_each = "--runtime-trim")
@@ -158,7 +163,7 @@ def _cpython_build_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, builder.rootfs],
+        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
@@ -201,7 +206,9 @@ cpython_build = rule(
     executable = True,
     doc = """Compiles CPython from its release tarball: configure, make, make install into `prefix`,
 inside the hermetic `builder` (its packages are the compile's whole filesystem; nothing of the
-host's compiler, headers or tools is used), with no network.
+host's compiler, headers or tools is used), with no network, hardened as Debian hardens its
+packages (`HARDENING_*` in `rules/private/common.bzl`: stack protector, `_FORTIFY_SOURCE=2`, full
+RELRO, PIE); the build fails, naming the file, if an ELF file lacks that hardening.
 
 The action removes what no image needs (`TRIM_ALWAYS`: test suites, idlelib, tkinter, turtledemo,
 ensurepip, the static libpython), fails naming the -dev package when a stdlib module that needs a
@@ -258,6 +265,10 @@ cpython_build(
         ),
         "_tar_tool": attr.label(
             default = "//rules/private/tools:dtar.py",
+            allow_single_file = True,
+        ),
+        "_hardening_tool": attr.label(
+            default = "//rules/private/tools:hardening.py",
             allow_single_file = True,
         ),
     },

@@ -84,7 +84,8 @@ def run(cmd, env, cwd=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out", "--update-command"]:
+    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out", "--update-command",
+                 "--hardening-tool", "--cflags", "--ldflags"]:
         parser.add_argument(flag, required=True)
     parser.add_argument("--pythonpath", action="append", default=[],
                         help="a directory to import the build tools from (their wheels, copied into the builder)")
@@ -103,7 +104,7 @@ def main(argv=None):
         # Map away the build directory (a new temporary name each time); the interpreter's
         # headers are at its prefix, the same path on every machine.
         maps = ["-ffile-prefix-map=%s=%s" % (src, mapped), "-ffile-prefix-map=%s=." % os.getcwd()]
-        flags = " ".join(maps + ["-g0"])
+        flags = " ".join(maps + ["-g0", args.cflags])
         env = dict(os.environ)
         env.update({
             "SOURCE_DATE_EPOCH": args.epoch,
@@ -114,7 +115,7 @@ def main(argv=None):
             "PYTHONPATH": os.pathsep.join(sys.path),
             "CFLAGS": flags,
             "CXXFLAGS": flags,
-            "LDFLAGS": "-Wl,--build-id=none",
+            "LDFLAGS": "-Wl,--build-id=none " + args.ldflags,
         })
         dist = os.path.join(work, "dist")
         result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
@@ -144,7 +145,13 @@ def main(argv=None):
             print(result.stdout[-4000:], file=sys.stderr)
             sys.exit("ERROR: %s %s: auditwheel could not repair the wheel for %s (see above)" % (
                 args.name, args.version, args.plat))
+        # Every extension built here is hardened (libraries auditwheel vendored from the builder
+        # are Debian's own, under *.libs/, and skipped).
         for f in glob.glob(os.path.join(repaired, "*.whl")):
+            result = run([sys.executable, args.hardening_tool, "--quiet", "--skip", "*.libs/*", f], env)
+            if result.returncode != 0:
+                print(result.stdout[-4000:], file=sys.stderr)
+                sys.exit("ERROR: %s %s: its extension modules lack the hardening flags (see above)" % (args.name, args.version))
             shutil.copy(f, args.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

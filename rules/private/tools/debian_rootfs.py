@@ -4,7 +4,8 @@ In:  .deb files (each checked against the lock by Bazel when it was fetched), th
      the filters of what to leave out, a fixed mtime.
 Out: one tar: every package's files (no maintainer script runs), minus the filtered paths, plus
      what those scripts would have made and an image needs: /etc/ssl/certs/ca-certificates.crt,
-     /etc/passwd and /etc/group with root and the unprivileged user and its home, /etc/os-release
+     /etc/passwd and /etc/group with root and the unprivileged user and its home, /etc/nsswitch.conf
+     (files, then DNS for hosts), /etc/os-release
      (from base-files, or written), /tmp, and one dpkg status entry per package in
      /var/lib/dpkg/status.d/ (with its md5sums) so that scanners can read what is installed.
      Entries are sorted, owned by root (the user's home by the user), with the given mtime;
@@ -87,6 +88,12 @@ def assemble(debs, mtime, user, uid, gid, exclude, keep):
     tree["etc/group"] = dtar.entry("etc/group", tarfile.REGTYPE, 0o644, mtime, (
         "root:x:0:\n%s:x:%d:\n" % (user, gid)).encode())
     tree[home] = dtar.entry(home, tarfile.DIRTYPE, 0o700, mtime, uid=uid, gid=gid)
+    # What glibc reads to look up users, groups and hosts (base-files does not ship it; without
+    # it glibc falls back to defaults that try services the image does not have).
+    if "etc/nsswitch.conf" not in tree:
+        tree["etc/nsswitch.conf"] = dtar.entry("etc/nsswitch.conf", tarfile.REGTYPE, 0o644, mtime, (
+            "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+            "protocols: files\nservices: files\nethers: files\nrpc: files\n").encode())
     tree["root"] = dtar.entry("root", tarfile.DIRTYPE, 0o700, mtime)
     tree["tmp"] = dtar.entry("tmp", tarfile.DIRTYPE, 0o1777, mtime)
     if "etc/os-release" not in tree and "usr/lib/os-release" not in tree:

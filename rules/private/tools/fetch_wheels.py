@@ -65,6 +65,10 @@ def parse_lock(text):
             raise FetchError("the lock has a line that is not `name==version`: %r (an unpinned or "
                              "hand-edited requirement)" % raw)
     for p in packages.values():
+        # Only what a PEP 440 version can hold: the version reaches file names and BUILD text.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*", p["version"]):
+            raise FetchError("%s has the version %r, which is not a PEP 440 version (a damaged or "
+                             "hand-edited lock)" % (p["name"], p["version"]))
         if not p["hashes"]:
             raise FetchError("%s==%s has no --hash in the lock (was it compiled with "
                              "--generate-hashes, or edited by hand?)" % (p["name"], p["version"]))
@@ -195,8 +199,11 @@ def main(argv=None):
                 pkgdir = os.path.join(args.out, name)
                 os.makedirs(pkgdir, exist_ok=True)
                 filename = os.path.basename(path)
+                if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+!-]*\.(whl|tar\.gz|zip)", filename):
+                    raise FetchError("%s %s: the index served a file named %r, which is not a wheel or "
+                                     "sdist name; refused" % (pkg["name"], pkg["version"], filename))
                 shutil.move(path, os.path.join(pkgdir, filename))
-                dep_labels = repr(["//" + d for d in deps[name]])
+                dep_labels = repr(["//" + d for d in deps[name]])  # names: [a-z0-9_] after normalize()
                 if kind == "wheel":
                     content = BUILD_WHEEL.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
                                                  file=filename, target=name, deps=dep_labels)
