@@ -14,7 +14,7 @@ if [[ "$MODE" == load ]]; then
   for tool in podman docker; do
     if command -v "$tool" >/dev/null 2>&1; then
       "$tool" "$@" load -i "$ARCHIVE"
-      echo "loaded $REPO_TAG ($DIGEST) into $tool"
+      echo "loaded $REPO_TAG (manifest $DIGEST) into $tool; $tool lists it by its image ID, the digest of its config, not of the manifest"
       exit 0
     fi
   done

@@ -70,7 +70,7 @@ trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 # `bazel run //app:image.load` with podman's storage options before `load`.
 bazel run "$DC" //app:image.load -- --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs \
   --events-backend=file >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "bazel run //app:image.load failed"; }
-expect_in "$SCRATCH/load.log" "loaded rules_pyimage/example:latest ($DIGEST) into podman"
+expect_in "$SCRATCH/load.log" "loaded rules_pyimage/example:latest (manifest $DIGEST) into podman; podman lists it by its image ID"
 run_ rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 || { cat "$SCRATCH/run.log" >&2; fail "the container failed"; }
 for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \
             "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0" "&lt;b&gt;"; do
