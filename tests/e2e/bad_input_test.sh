@@ -74,14 +74,17 @@ gone = dict(netbase, version="0.0-gone", filename="pool/main/n/netbase/netbase_0
 for name, pkg in [("tampered", tampered), ("gone", gone)]:
     json.dump(dict(lock, packages=[pkg]), open("%s/%s.lock.json" % (sys.argv[2], name), "w"))
 PY
-for case in tampered gone; do
+deb_workspace() {  # deb_workspace LOCK: a workspace whose @deb is that lock's packages
   cat > "$WS/WORKSPACE" <<WS
 workspace(name = "e2e")
 local_repository(name = "rules_pyimage", path = "$ROOT")
 load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages", "pyimage_register_toolchains")
 pyimage_register_toolchains()
-pyimage_debian_packages(name = "deb", lock = "//:$case.lock.json")
+pyimage_debian_packages(name = "deb", lock = "//:$1.lock.json")
 WS
+}
+for case in tampered gone; do
+  deb_workspace "$case"
   build "deb_$case" @deb//:debs
 done
 expect_in "$SCRATCH/deb_tampered.log" "Debian package netbase"
@@ -103,13 +106,7 @@ for case, pkg in cases.items():
     json.dump(dict(lock, packages=[pkg]), open("%s/crafted_%s.lock.json" % (sys.argv[2], case), "w"))
 PY
 for case in quote newline dotdot; do
-  cat > "$WS/WORKSPACE" <<WS
-workspace(name = "e2e")
-local_repository(name = "rules_pyimage", path = "$ROOT")
-load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages", "pyimage_register_toolchains")
-pyimage_register_toolchains()
-pyimage_debian_packages(name = "deb", lock = "//:crafted_$case.lock.json")
-WS
+  deb_workspace "crafted_$case"
   build "deb_crafted_$case" @deb//:debs
   expect_in "$SCRATCH/deb_crafted_$case.log" "make it again with: bazel run //:crafted_$case.update"
 done
