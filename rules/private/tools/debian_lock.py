@@ -260,13 +260,21 @@ def write_json_atomic(path, data):
 
 
 def read_lock(path):
+    """The lock at path, or None where there is none yet: no file, or an empty one (a new lock
+    starts as an empty file, so that its update target has something to depend on)."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        try:
-            return json.load(f)
-        except ValueError as err:
-            raise LockError("%s is not a valid lock (%s)" % (path, err))
+        text = f.read()
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise LockError("%s is not a valid lock (%s); empty the file to start it again" % (path, err))
+    if not isinstance(data, dict) or not isinstance(data.get("packages"), list):
+        raise LockError("%s is not a lock (no 'packages' list); empty the file to start it again" % path)
+    return data
 
 
 def main(argv=None):
@@ -288,7 +296,7 @@ def main(argv=None):
         old = read_lock(lock_path)
         if args.mode == "check":
             if old is None:
-                raise LockError("%s is missing. %s" % (args.lock, fix))
+                raise LockError("%s is missing or empty. %s" % (args.lock, fix))
             if old.get("input_digest") != list_digest(names, excluded, args.release, args.arch):
                 raise LockError("%s does not match %s (a package was added or removed, or the "
                                 "release changed). %s" % (args.lock, args.list, fix))

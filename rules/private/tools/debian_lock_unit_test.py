@@ -19,6 +19,16 @@ class ListTest(unittest.TestCase):
             f.write(text)
         return path
 
+    def test_a_new_lock_starts_empty(self):
+        self.assertIsNone(dl.read_lock(self.write("")))
+        self.assertIsNone(dl.read_lock(self.write("\n  \n")))
+        self.assertIsNone(dl.read_lock("/nonexistent/lock.json"))
+        self.assertEqual(dl.read_lock(self.write('{"packages": []}')), {"packages": []})
+        for bad in ["{", "[]", '{"packages": 1}']:
+            with self.assertRaises(dl.LockError) as cm:
+                dl.read_lock(self.write(bad))
+            self.assertIn("empty the file to start it again", str(cm.exception))
+
     def test_names_exclusions_comments(self):
         names, excluded = dl.read_list(self.write("# c\nlibc6\n\n libssl3  # why\n!dpkg\n"))
         self.assertEqual((names, excluded), (["libc6", "libssl3"], ["dpkg"]))
