@@ -17,5 +17,6 @@ CPYTHON_VERSIONS = {
 }
 
 # The version `py_binary`, `py_test` and the rules' own tools run on unless
-# `--@rules_pyimage//toolchains:python_version` says otherwise.
+# `--@pyimage_python//:python_version` (the flag of the repository pyimage_register_toolchains
+# generates; another name there, another label here) says otherwise.
 DEFAULT_PYTHON_VERSION = "3.13.15"
