@@ -55,9 +55,13 @@ if [[ ! -f "$R/.complete" ]]; then
   mkdir -p "$STORE"
   # This machine's mirrors and the CAs it trusts (HTTPS may pass a proxy with its own CA): what
   # any host of the team has configured. Nothing else of this host goes in.
+  CA_HOOKS=()
+  if [[ -d /usr/local/share/ca-certificates ]]; then
+    CA_HOOKS=(--setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"'
+      --setup-hook='copy-in /usr/local/share/ca-certificates/. /usr/local/share/ca-certificates/')
+  fi
   mmdebstrap --variant=minbase --include="$PACKAGES" --aptopt='APT::Install-Recommends "false"' \
-    --setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \
-    --setup-hook='copy-in /usr/local/share/ca-certificates/. /usr/local/share/ca-certificates/' \
+    "${CA_HOOKS[@]}" \
     bookworm "$R.tmp" /etc/apt/sources.list.d/debian.sources >"$SCRATCH/mmdebstrap.log" 2>&1 \
     || { tail -n 30 "$SCRATCH/mmdebstrap.log" >&2; rm -rf "$R.tmp"; fail "mmdebstrap failed"; }
   mapfile -t purge < <(chroot "$R.tmp" dpkg-query -W -f='${Package}\n' | grep -E "$PURGE_RE")
