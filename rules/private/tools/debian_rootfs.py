@@ -99,11 +99,7 @@ def assemble(debs, mtime, user, uid, gid, exclude, keep):
     if "etc/os-release" not in tree and "usr/lib/os-release" not in tree:
         raise DebError("no /etc/os-release: add base-files to the package list")
 
-    for name in list(tree):  # every parent directory, owned by root
-        parent = posixpath.dirname(name)
-        while parent and parent not in tree:
-            tree[parent] = dtar.entry(parent, tarfile.DIRTYPE, 0o755, mtime)
-            parent = posixpath.dirname(parent)
+    dtar.add_parents(tree, mtime)
     return list(tree.values()), packages
 
 

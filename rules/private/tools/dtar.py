@@ -12,6 +12,7 @@ Usage: dtar.py --root DIR --mtime EPOCH --output FILE.tar
 import argparse
 import io
 import os
+import posixpath
 import stat
 import sys
 import tarfile
@@ -58,6 +59,15 @@ def entry(name, kind, mode, mtime, data=None, linkname="", uid=0, gid=0):
     info.uid, info.gid, info.uname, info.gname = uid, gid, "", ""
     info.linkname = linkname
     return info, data
+
+
+def add_parents(tree, mtime):
+    """Adds to {path: (TarInfo, data)} every missing parent directory, owned by root, mode 0755."""
+    for name in list(tree):
+        parent = posixpath.dirname(name)
+        while parent and parent not in tree:
+            tree[parent] = entry(parent, tarfile.DIRTYPE, 0o755, mtime)
+            parent = posixpath.dirname(parent)
 
 
 def write_entries(output, entries):
