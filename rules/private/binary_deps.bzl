@@ -9,13 +9,15 @@ BinaryDepsInfo = provider(
         "wheels": "(depset[File]) the wheels of every wheel_library below (files, or directories holding one)",
         "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
         "srcs": "(list[File]) the target's own srcs, not its deps' (where its main file must be)",
+        "wheel_pythons": "(depset[str]) `MINOR LABEL` of every wheel below that is for one Python minor version",
     },
 )
 
 def _impl(target, ctx):
     deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]
     if WheelInfo in target:
-        return [BinaryDepsInfo(wheels = target[WheelInfo].transitive_whls, sources = depset(), srcs = [])]
+        w = target[WheelInfo]
+        return [BinaryDepsInfo(wheels = w.transitive_whls, sources = depset(), srcs = [], wheel_pythons = w.transitive_pythons)]
     own = [
         f
         for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", [])
@@ -25,6 +27,7 @@ def _impl(target, ctx):
         wheels = depset(transitive = [d.wheels for d in deps]),
         sources = depset(own, transitive = [d.sources for d in deps]),
         srcs = getattr(ctx.rule.files, "srcs", []),
+        wheel_pythons = depset(transitive = [d.wheel_pythons for d in deps]),
     )]
 
 binary_deps_aspect = aspect(implementation = _impl, attr_aspects = ["deps"])

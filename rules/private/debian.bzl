@@ -3,7 +3,7 @@
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:download.bzl", "apt_mirrors", "download_checked")
 load("//rules/private:lock.bzl", "update_and_test")
-load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
+load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
 
@@ -182,7 +182,7 @@ def _debian_rootfs_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._tool,
-        ctx.attr._python,
+        tool_python(ctx),
         arguments = [args],
         inputs = ctx.files.debs,
         outputs = [out],
@@ -212,6 +212,6 @@ debian_rootfs(
         "uid": attr.int(default = 65532, doc = "The unprivileged user's uid."),
         "gid": attr.int(default = 65532, doc = "The unprivileged user's gid."),
         "_tool": attr.label(default = "//rules/private/tools:debian_rootfs", cfg = TOOL_CFG),
-        "_python": PY_TOOL_PYTHON,
     },
+    **USES_TOOLCHAIN
 )

@@ -4,7 +4,7 @@ an OCI image, built without a container daemon."""
 load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:providers.bzl", "CPythonInfo")
-load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
+load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
 # up a linux-sandbox for that takes seconds, longer than the work. These actions read only their
@@ -20,7 +20,7 @@ def _layer_gzip(ctx, tar, name):
     run_py_tool(
         ctx,
         ctx.attr._image_tool,
-        ctx.attr._python,
+        tool_python(ctx),
         arguments = ["gzip", tar.path, gz.path],
         inputs = [tar],
         outputs = [gz],
@@ -44,6 +44,23 @@ def _user_problem(user):
             return "has a %s '%s' that is neither a number nor a plain name" % (what, part)
     return None
 
+def _check_wheel_pythons(ctx, info, py, py_what):
+    """Fails when a wheel below the binary was fetched or built for another Python minor version."""
+    wrong = sorted([w for w in info.wheel_pythons.to_list() if w.split(" ", 1)[0] != py.minor])
+    if wrong:
+        fail(("py_image %s: %s runs the image, but these wheels below %s are for another Python: %s. " +
+              "Fetch the lock for %s (pyimage_pip_packages(python_version = \"%s\"), or the pip_packages " +
+              "tag of the module extension), or pick the matching interpreter with `python` " +
+              "(@<toolchains>//:python%s).") % (
+            ctx.label,
+            py_what,
+            ctx.attr.binary.label,
+            ", ".join(wrong),
+            py.minor,
+            py.minor,
+            wrong[0].split(" ", 1)[0],
+        ))
+
 def _py_image_impl(ctx):
     org = ctx.attr.org
     if not org or not org.replace("-", "").replace("_", "").isalnum():
@@ -52,11 +69,17 @@ def _py_image_impl(ctx):
     problem = _user_problem(user)
     if problem:
         fail("py_image %s: user '%s' %s; give an unprivileged uid:gid such as \"65532:65532\"" % (ctx.label, user, problem))
-    py = ctx.attr.python[CPythonInfo]
+    if ctx.attr.python:
+        py = ctx.attr.python[CPythonInfo]
+        py_what = "the interpreter %s (CPython %s)" % (ctx.attr.python.label, py.version)
+    else:
+        py = tool_python(ctx)
+        py_what = "the default interpreter of the registered rules_pyimage toolchain (CPython %s)" % py.version
     opt = "/opt/" + org
     if py.prefix != opt + "/python":
-        fail("py_image %s: the interpreter %s is installed at %s, but this image puts everything under %s; set org to match or pyimage_register_toolchains(prefix = \"%s/python\")" % (ctx.label, ctx.attr.python.label, py.prefix, opt, opt))
+        fail("py_image %s: %s is installed at %s, but this image puts everything under %s; set org to match or pyimage_register_toolchains(prefix = \"%s/python\")" % (ctx.label, py_what, py.prefix, opt, opt))
     info = ctx.attr.binary[BinaryDepsInfo]
+    _check_wheel_pythons(ctx, info, py, py_what)
     main = ctx.file.main
     if main not in info.srcs:
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
@@ -73,7 +96,7 @@ def _py_image_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._make_venv,
-        ctx.attr.python,
+        py,
         arguments = [venv_args],
         inputs = info.wheels,
         outputs = [venv_tar],
@@ -91,7 +114,7 @@ def _py_image_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._make_app,
-        ctx.attr.python,
+        py,
         arguments = [app_args],
         inputs = info.sources,
         outputs = [app_tar],
@@ -109,7 +132,7 @@ def _py_image_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._check_libs,
-        ctx.attr._python,
+        tool_python(ctx),
         arguments = ["--stamp", libcheck.path, "--base", ctx.file.base.path, "--base-label", str(ctx.attr.base.label),
                      py.runtime_tar.path, venv_tar.path],
         inputs = [ctx.file.base, py.runtime_tar, venv_tar],
@@ -167,7 +190,7 @@ def _py_image_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._image_tool,
-        ctx.attr._python,
+        tool_python(ctx),
         arguments = [args],
         inputs = [spec, libcheck] + [t for _, t in layers] + gzs + stamp_inputs,
         outputs = [layout, archive, digest],
@@ -235,7 +258,7 @@ _py_image = rule(
         "binary": attr.label(mandatory = True, aspects = [binary_deps_aspect]),
         "main": attr.label(mandatory = True, allow_single_file = [".py"]),
         "base": attr.label(mandatory = True, allow_single_file = [".tar"]),
-        "python": attr.label(mandatory = True, providers = [CPythonInfo]),
+        "python": attr.label(providers = [CPythonInfo]),
         "org": attr.string(default = "pyimage"),
         "user": attr.string(default = "65532:65532"),
         "env": attr.string_dict(),
@@ -247,12 +270,12 @@ _py_image = rule(
         "repo_tag": attr.string(),
         "stamp": attr.int(default = -1, values = [-1, 0, 1]),
         "private_stamp_detect": attr.bool(default = False),
-        "_make_venv": attr.label(default = "//rules/private/tools:make_venv"),
-        "_make_app": attr.label(default = "//rules/private/tools:make_app"),
+        "_make_venv": attr.label(default = "//rules/private/tools:make_venv", cfg = TOOL_CFG),
+        "_make_app": attr.label(default = "//rules/private/tools:make_app", cfg = TOOL_CFG),
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
-        "_python": PY_TOOL_PYTHON,
     },
+    **USES_TOOLCHAIN
 )
 
 def py_image(
@@ -260,7 +283,7 @@ def py_image(
         binary,
         main,
         base = "@rules_pyimage//third_party/debian:runtime_rootfs",
-        python = "@pyimage_python//:python3",
+        python = None,
         org = "pyimage",
         user = "65532:65532",
         env = {},
@@ -294,7 +317,10 @@ def py_image(
         the venv at /opt/<org>/venv.
       main: the binary's main file; the entrypoint runs it as a module on the venv's python.
       base: the base layer tar (a `debian_rootfs`).
-      python: the interpreter, a `cpython_build` (`@pyimage_python//:python3.11` for another).
+      python: the interpreter (`@<toolchains>//:python3.11`, where `<toolchains>` is the name given
+        to `pyimage_register_toolchains` or the module extension's `toolchains` tag); the default
+        is the registered rules_pyimage toolchain's default version. Its minor version must be
+        the one the binary's wheels were fetched for.
       org: everything goes under /opt/<org>; must match the toolchain's prefix.
       user: uid:gid the container runs as; never root.
       env: extra environment variables (over PATH, PYTHONPATH, LANG, SSL_CERT_FILE, ...).

@@ -1,7 +1,7 @@
 """`py_pex_binary`: a py_binary and its locked wheels as one reproducible .pex."""
 
 load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
-load("//rules/private:py_tool.bzl", "PY_TOOL_PYTHON", "TOOL_CFG", "run_py_tool")
+load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 def _module_of(f):
     return f.short_path[:-len(".py")].replace("/", ".")
@@ -22,7 +22,7 @@ def _py_pex_binary_impl(ctx):
     run_py_tool(
         ctx,
         ctx.attr._tool,
-        ctx.attr._python,
+        tool_python(ctx),
         arguments = [args],
         inputs = depset(transitive = [info.sources, info.wheels]),
         outputs = [out],
@@ -46,6 +46,6 @@ py_pex_binary(name = "app_pex", binary = ":app", main = "main.py")
         "main": attr.label(mandatory = True, allow_single_file = [".py"], doc = "Its main file, the pex's entry point."),
         "shebang": attr.string(default = "/opt/pyimage/python/bin/python3", doc = "The pex's `#!` line: the from-source interpreter's path in images."),
         "_tool": attr.label(default = "//rules/private/tools:make_pex", cfg = TOOL_CFG),
-        "_python": PY_TOOL_PYTHON,
     },
+    **USES_TOOLCHAIN
 )

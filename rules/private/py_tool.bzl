@@ -6,7 +6,6 @@ modules and unpacked wheels it imports, and a PYTHONPATH; `run_py_tool` runs it 
 interpreter from `cpython_build`, so the action's only program is one of its declared inputs.
 """
 
-load("//rules/private:providers.bzl", "CPythonInfo")
 
 PyToolInfo = provider(
     doc = "A Python program that the rules run in their actions on the compiled CPython.",
@@ -38,23 +37,33 @@ py_tool = rule(
     },
 )
 
-# The tools and the interpreter they run on are built for the machine that runs the actions.
-# Bazel 4's "exec" transition would give them a configuration of their own, and so a second CPython
-# compile; "host" is the build's own configuration under --nodistinct_host_configuration (set in
-# .bazelrc; see docs/team.md), so the tools share the image's interpreter build.
-TOOL_CFG = "host"
+# The rules' tools are built for the machine that runs the actions, never "host" (Bazel 7 refuses
+# it). The interpreter they run on comes from the rules_pyimage toolchain (TOOLCHAIN_TYPE); the
+# hub repository builds every CPython in the exec configuration only (`cpython_exec`), so tools,
+# images and py_test share one compile per version on Bazel 4 and 7 alike.
+TOOL_CFG = "exec"
 
-# The attribute a rule that runs a py_tool adds: `_python`, the interpreter the tools run on.
-PY_TOOL_PYTHON = attr.label(
-    default = "@pyimage_python//:python3",
-    cfg = TOOL_CFG,
-    providers = [CPythonInfo],
+# The toolchain type whose toolchains carry a CPythonInfo (`pyimage_python_toolchain`); a rule
+# that runs a py_tool lists it in `toolchains` and reads it with `tool_python(ctx)`.
+TOOLCHAIN_TYPE = str(Label("//toolchains:toolchain_type"))
+
+# What a rule that runs py_tools passes to rule(): the toolchain, reached through the toolchain
+# transition, so the toolchain's interpreter is the exec-configured one every other consumer
+# shares. Bazel 4 configures toolchains in the host configuration unless a rule opts in
+# (`incompatible_use_toolchain_transition`); Bazel 5 made the transition the default, and Bazel 9
+# removes the parameter. `config_common.toolchain_type` exists from Bazel 6 on.
+USES_TOOLCHAIN = dict(
+    toolchains = [TOOLCHAIN_TYPE],
+    **({} if hasattr(config_common, "toolchain_type") else {"incompatible_use_toolchain_transition": True})
 )
 
-def run_py_tool(ctx, tool, python, arguments, inputs = [], **kwargs):
-    """ctx.actions.run of the py_tool `tool` on the CPythonInfo target `python`."""
+def tool_python(ctx):
+    """The CPythonInfo of the interpreter the rules' tools run on: the registered toolchain's."""
+    return ctx.toolchains[TOOLCHAIN_TYPE].cpython
+
+def run_py_tool(ctx, tool, py, arguments, inputs = [], **kwargs):
+    """ctx.actions.run of the py_tool `tool` on the interpreter `py` (a CPythonInfo)."""
     info = tool[PyToolInfo]
-    py = python[CPythonInfo]
     if type(inputs) != "depset":
         inputs = depset(inputs)
     ctx.actions.run(

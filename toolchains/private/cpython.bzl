@@ -198,8 +198,13 @@ def _cpython_build_impl(ctx):
             # The launcher that finds the runfiles and then starts this interpreter; Bazel's
             # default asks for `python`, which Debian does not have.
             stub_shebang = "#!/usr/bin/env python3",
+            **({"bootstrap_template": ctx.file._bootstrap_template} if ctx.attr._bootstrap_template else {})
         ),
     ]
+
+# Bazel 6 and later start py_binary through a template that the Python runtime names (Bazel 4
+# has no such field). `config_common.toolchain_type` tells the two apart (Bazel 6+).
+_BOOTSTRAP_TEMPLATE = "@bazel_tools//tools/python:python_bootstrap_template.txt" if hasattr(config_common, "toolchain_type") else None
 
 cpython_build = rule(
     implementation = _cpython_build_impl,
@@ -269,6 +274,10 @@ cpython_build(
         ),
         "_hardening_tool": attr.label(
             default = "//rules/private/tools:hardening.py",
+            allow_single_file = True,
+        ),
+        "_bootstrap_template": attr.label(
+            default = _BOOTSTRAP_TEMPLATE,
             allow_single_file = True,
         ),
     },

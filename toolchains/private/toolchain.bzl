@@ -1,10 +1,49 @@
-"""The Python toolchain pieces: the version flag and the runtime pair.
+"""The toolchain pieces: rules_pyimage's own toolchain, the exec-configuration forwarder, the
+version flag and Bazel's Python runtime pair.
 
 This is the one file that touches Bazel's built-in Python rules (`py_runtime_pair`); moving to
 rules_python later changes the load below and nothing else.
 """
 
 load("@bazel_tools//tools/python:toolchain.bzl", _py_runtime_pair = "py_runtime_pair")
+load("//rules/private:providers.bzl", "CPythonInfo")
+
+def _pyimage_python_toolchain_impl(ctx):
+    return [platform_common.ToolchainInfo(cpython = ctx.attr.cpython[CPythonInfo])]
+
+pyimage_python_toolchain = rule(
+    implementation = _pyimage_python_toolchain_impl,
+    doc = """A toolchain of type `@rules_pyimage//toolchains:toolchain_type`: the interpreter that
+the rules' tools run on, that `py_image` puts in an image when its `python` is not set, and that
+sdists are built for when no other is named. Its `ToolchainInfo` has one field, `cpython`
+(a CPythonInfo). The hub repository of `pyimage_register_toolchains` declares and registers one.""",
+    attrs = {
+        "cpython": attr.label(mandatory = True, providers = [CPythonInfo], doc = "A `cpython_exec` (or `cpython_build`) target."),
+    },
+)
+
+def _cpython_exec_impl(ctx):
+    build = ctx.attr.build
+    return [
+        build[CPythonInfo],
+        build[PyRuntimeInfo],
+        build[OutputGroupInfo],
+        DefaultInfo(files = build[DefaultInfo].files, runfiles = build[DefaultInfo].default_runfiles),
+    ]
+
+cpython_exec = rule(
+    implementation = _cpython_exec_impl,
+    doc = """Forwards a `cpython_build` built in the exec configuration.
+
+rules_pyimage builds images for linux/x86_64 on linux/x86_64, so the interpreter that runs the
+rules' tools (exec configuration) and the one that goes into an image (target configuration) are
+the same bytes. Every consumer reaches the compile through this forwarder, and the exec
+transition of an exec configuration is that configuration again, so each CPython release is
+compiled once per build, on Bazel 4 (without `--nodistinct_host_configuration`) and Bazel 7 alike.""",
+    attrs = {
+        "build": attr.label(mandatory = True, cfg = "exec", providers = [CPythonInfo, PyRuntimeInfo]),
+    },
+)
 
 def _python_version_flag_impl(ctx):
     value = ctx.build_setting_value

@@ -20,6 +20,7 @@ Usage: fetch_wheels.py --lock FILE --out DIR --python-version 3.13 --platform TA
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -145,6 +146,7 @@ wheel_library(
     name = "{target}",
     wheel = "{file}",
     deps = {deps},
+    python_version = "{wheel_python}",
 )
 
 filegroup(name = "whl", srcs = ["{file}"])
@@ -159,16 +161,25 @@ wheel_from_sdist(
     name = "whl",
     sdist = "{file}",
     distribution = "{name}",
-    version = "{version}",
-    python = "{python}",
+    version = "{version}",{python}
 )
 
 wheel_library(
     name = "{target}",
     wheel = ":whl",
     deps = {deps},
+    python_version = "{python_version}",
 )
 """
+
+
+def wheel_python(filename, python_version):
+    """The minor version a wheel is for, or "" when its tags say it runs on any Python 3."""
+    tags = filename[:-len(".whl")].split("-")
+    pythons, abi = tags[-3].split("."), tags[-2]
+    if abi == "none" and all(p in ("py3", "py2") for p in pythons):
+        return ""
+    return python_version
 
 
 def main(argv=None):
@@ -180,9 +191,12 @@ def main(argv=None):
     parser.add_argument("--update-command", required=True)
     parser.add_argument("--build-from-source", action="append", default=[])
     parser.add_argument("--rules-repo", required=True)
-    parser.add_argument("--python", required=True, help="the cpython_build label that sdists are built on")
+    parser.add_argument("--python", default="", help="the cpython_build label that sdists are built on "
+                        "(default: the registered rules_pyimage toolchain's)")
     args = parser.parse_args(argv)
     args.build_from_source = set(normalize(n) for n in args.build_from_source)
+    if not re.fullmatch(r"3\.[0-9]+", args.python_version):
+        sys.exit("ERROR: --python-version %r is not a Python 3 minor version such as 3.13" % args.python_version)
 
     try:
         with open(args.lock) as f:
@@ -206,11 +220,13 @@ def main(argv=None):
                 dep_labels = repr(["//" + d for d in deps[name]])  # names: [a-z0-9_] after normalize()
                 if kind == "wheel":
                     content = BUILD_WHEEL.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
-                                                 file=filename, target=name, deps=dep_labels)
+                                                 file=filename, target=name, deps=dep_labels,
+                                                 wheel_python=wheel_python(filename, args.python_version))
                 else:
                     content = BUILD_SDIST.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
                                                  file=filename, target=name, deps=dep_labels,
-                                                 python=args.python)
+                                                 python_version=args.python_version,
+                                                 python="\n    python = %s," % json.dumps(args.python) if args.python else "")
                 with open(os.path.join(pkgdir, "BUILD.bazel"), "w") as f:
                     f.write(content)
                 print("%s %s: %s" % (pkg["name"], pkg["version"], filename))
