@@ -90,6 +90,9 @@ esac
 if [[ "$command" != shutdown && "$command" != version && "$command" != info ]]; then
   # The repository cache Bazel 4 uses on this host (tools/mirror_cpython.py seeds it): one
   # content-addressed store of downloads for both Bazels.
+  # No bazel-* links in the workspace: Bazel 4 would walk into Bazel 7's (`bazel-<dir>`) for
+  # //...; `tools/bazel7.sh info bazel-bin` tells where the outputs are.
+  flags+=(--symlink_prefix=/)
   flags+=(--repository_cache="${PYIMAGE_REPOSITORY_CACHE:-$HOME/.cache/bazel/_bazel_$(id -un)/cache/repos/v1}")
   if [[ "${PYIMAGE_BAZEL7_MODE:-bzlmod}" == workspace ]]; then
     flags+=(--enable_workspace --noenable_bzlmod)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# rules_pyimage as a library, from a team's own workspace (tests/e2e/consumer): its own names for
+# every repository (@cpython, @os_base, @wheels), its own Debian package list and requirements,
+# both locks starting from empty files, CPython 3.11 only (not the rules' default), Pillow (a
+# wheel that vendors shared libraries) and markupsafe built from its sdist.
+#
+#  1. Bazel 4.2.3, WORKSPACE: lock both (bazel run ...update), build //app:image, run it with
+#     podman as 65532, check what it prints;
+#  2. Bazel 7.7.1 (tools/bazel7.sh), bzlmod (MODULE.bazel), the same locks: build //app:image;
+#  3. the two manifest digests are equal.
+# Each Bazel builds cold in an output base of its own (the disk cache is shared, but no key of one
+# Bazel matches the other's: paths and configuration names differ).
+source "$(dirname "$0")/lib.sh"
+
+RULES="$SCRATCH/rules_pyimage"
+WS="$SCRATCH/consumer"
+clone_to "$RULES"
+mkdir -p "$WS"
+cp -r "$ROOT/tests/e2e/consumer/." "$WS/"
+sed -i "s|@RULES_PYIMAGE@|$RULES|" "$WS/MODULE.bazel" "$WS/WORKSPACE"
+[[ ! -s "$WS/base/base.lock.json" && ! -s "$WS/app/requirements.lock.txt" ]] || fail "the consumer's locks must start empty"
+
+# --- 1. Bazel 4, WORKSPACE -------------------------------------------------------------------------
+cd "$WS"
+bz 4 run --disk_cache="$DISK_CACHE" //base:base.update >"$SCRATCH/lock-base.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/lock-base.log" >&2; fail "bazel run //base:base.update (from an empty lock) failed"; }
+grep -q '"libtirpc3"' base/base.lock.json || fail "base.lock.json does not pin libtirpc3"
+bz 4 run --disk_cache="$DISK_CACHE" //app:requirements.update >"$SCRATCH/lock-req.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/lock-req.log" >&2; fail "bazel run //app:requirements.update (from an empty lock) failed"; }
+grep -q '^pillow==' app/requirements.lock.txt && grep -q '^markupsafe==' app/requirements.lock.txt \
+  || fail "requirements.lock.txt lacks pillow or markupsafe: $(cat app/requirements.lock.txt)"
+bz 4 test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/lock-tests.log" >&2; fail "the consumer's lock tests fail right after the update"; }
+
+bz 4 build --disk_cache="$DISK_CACHE" --execution_log_json_file="$SCRATCH/exec4.json" \
+  //app:image //app:image.tar //app:app >"$SCRATCH/build4.log" 2>&1 \
+  || { tail -n 40 "$SCRATCH/build4.log" >&2; fail "Bazel 4: bazel build //app:image failed"; }
+BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
+D4="$(cat "$BIN4/app/image.digest")"
+# One CPython compile (3.11.2), whatever ran or was cached; BuildWheel for markupsafe on 3.11.
+n4="$(bz 4 aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text 2>/dev/null | grep -c '^action ')"
+[[ "$n4" == 1 ]] || fail "Bazel 4: $n4 CPythonBuild actions for the image, the binary and the lock test (want 1)"
+[[ "$(spawn_status "$SCRATCH/exec4.json" BuildWheel)" != absent ]] || fail "Bazel 4: markupsafe was not built from its sdist"
+
+PM="$SCRATCH/podman"
+podman_() { podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"; }
+trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
+podman_ load -i "$BIN4/app/image.tar" >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "podman load failed"; }
+podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --read-only --tmpfs /tmp \
+  --cap-drop=ALL --security-opt no-new-privileges consumer/app:latest >"$SCRATCH/run.log" 2>&1 \
+  || { cat "$SCRATCH/run.log" >&2; fail "podman run consumer/app failed"; }
+expect_in "$SCRATCH/run.log" "python 3.11.2"
+expect_in "$SCRATCH/run.log" "png True zlib True jpg True"
+expect_in "$SCRATCH/run.log" "speedups True &lt;ok&gt;"
+uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --entrypoint /opt/pyimage/python/bin/python3 consumer/app:latest -c 'import os; print(os.getuid())' 2>&1)"
+[[ "$uid" == 65532 ]] || fail "the consumer's image runs as '$uid', not 65532"
+
+# --- 2. Bazel 7, bzlmod ----------------------------------------------------------------------------
+B7=("$ROOT/tools/bazel7.sh")
+# Bazel 7's output base for this scratch workspace lives under tools/bazel7.sh's output user root.
+trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
+"${B7[@]}" build --disk_cache="$DISK_CACHE" //app:image //app:app >"$SCRATCH/build7.log" 2>&1 \
+  || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
+BIN7="$("${B7[@]}" info bazel-bin 2>/dev/null)"
+D7="$(cat "$BIN7/app/image.digest")"
+n7="$("${B7[@]}" aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text 2>/dev/null | grep -c '^action ')"
+[[ "$n7" == 1 ]] || fail "Bazel 7: $n7 CPythonBuild actions for the image, the binary and the lock test (want 1)"
+"${B7[@]}" test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests7.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/lock-tests7.log" >&2; fail "Bazel 7: the consumer's lock tests fail"; }
+
+# --- 3. the same image -----------------------------------------------------------------------------
+[[ "$D4" == "$D7" ]] || fail "the consumer's image differs: Bazel 4 (WORKSPACE) $D4, Bazel 7 (bzlmod) $D7"
+echo "ok: the consumer's //app:image is $D4 on Bazel 4.2.3 (WORKSPACE) and on Bazel 7.7.1 (bzlmod): equal"
+echo "  locks made from empty files: $(grep -c '"name"' base/base.lock.json) Debian packages, $(grep -c '==' app/requirements.lock.txt) Python pins; podman run: $(tr '\n' ' ' <"$SCRATCH/run.log")"
