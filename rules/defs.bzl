@@ -1,19 +1,22 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "image_digests_test", "py_image", "py_pex_binary", "py_pytest_test", "wheel_lock")
+load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "image_digests_test", "py_image", "py_pex_binary", "py_pytest_test", "tar_listing_test", "wheel_lock")
 ```
 
-Repository setup (the CPython toolchains) is in `@rules_pyimage//rules:repositories.bzl`.
+Repository setup: `@rules_pyimage//rules:extensions.bzl` (bzlmod, MODULE.bazel) or
+`@rules_pyimage//rules:repositories.bzl` (WORKSPACE).
 """
 
 load("//rules/private:builder.bzl", _builder_rootfs = "builder_rootfs")
 load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
 load("//rules/private:digests.bzl", _image_digests_test = "image_digests_test")
 load("//rules/private:image.bzl", _py_image = "py_image")
+load("//rules/private:listing.bzl", _tar_listing_test = "tar_listing_test")
 load("//rules/private:pex.bzl", _py_pex_binary = "py_pex_binary")
-load("//rules/private:pip.bzl", _WheelInfo = "WheelInfo", _py_pytest_test = "py_pytest_test", _wheel_lock = "wheel_lock")
-load("//rules/private:providers.bzl", _BuilderInfo = "BuilderInfo", _CPythonInfo = "CPythonInfo")
+load("//rules/private:pip.bzl", _wheel_lock = "wheel_lock")
+load("//rules/private:pytest.bzl", _py_pytest_test = "py_pytest_test")
+load("//rules/private:providers.bzl", _BuilderInfo = "BuilderInfo", _CPythonInfo = "CPythonInfo", _WheelInfo = "WheelInfo")
 load("//toolchains/private:cpython.bzl", _cpython_build = "cpython_build")
 
 BuilderInfo = _BuilderInfo
@@ -24,6 +27,7 @@ debian_lock = _debian_lock
 debian_rootfs = _debian_rootfs
 image_digests_test = _image_digests_test
 py_pytest_test = _py_pytest_test
+tar_listing_test = _tar_listing_test
 wheel_lock = _wheel_lock
 WheelInfo = _WheelInfo
 py_pex_binary = _py_pex_binary

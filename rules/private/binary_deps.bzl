@@ -1,17 +1,8 @@
 """An aspect that collects, below a py_binary, its locked wheels and its first-party files: what a
 pex or an image packs."""
 
-load("//rules/private:pip.bzl", "WheelInfo")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "WheelInfo")
 
-BinaryDepsInfo = provider(
-    doc = "What `binary_deps_aspect` collects below a py_binary.",
-    fields = {
-        "wheels": "(depset[File]) the wheels of every wheel_library below (files, or directories holding one)",
-        "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
-        "srcs": "(list[File]) the target's own srcs, not its deps' (where its main file must be)",
-        "wheel_pythons": "(depset[str]) `MINOR LABEL` of every wheel below that is for one Python minor version",
-    },
-)
 
 def _impl(target, ctx):
     deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]

@@ -1,9 +1,9 @@
 """`py_image`: a py_binary, its locked wheels, the from-source interpreter and the Debian base as
 an OCI image, built without a container daemon."""
 
-load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
+load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
-load("//rules/private:providers.bzl", "CPythonInfo")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting

@@ -1,6 +1,7 @@
 """`py_pex_binary`: a py_binary and its locked wheels as one reproducible .pex."""
 
-load("//rules/private:binary_deps.bzl", "BinaryDepsInfo", "binary_deps_aspect", "source_arg")
+load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
+load("//rules/private:providers.bzl", "BinaryDepsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 def _module_of(f):

@@ -21,3 +21,33 @@ CPythonInfo = provider(
         "builder": "(BuilderInfo) the hermetic builder it was compiled in; extensions for it are compiled in the same one",
     },
 )
+
+PyToolInfo = provider(
+    doc = "A Python program that the rules run in their actions on the compiled CPython.",
+    fields = {
+        "main": "(File) the script",
+        "files": "(depset[File]) the script, the modules it imports and the unpacked wheels it needs",
+        "pythonpath": "(list[str]) execution-root-relative directories to import from",
+        "trees": "(list[File]) the unpacked wheels among `files` (tree artifacts), in `pythonpath` order",
+    },
+)
+
+WheelInfo = provider(
+    doc = "The wheels behind a `wheel_library` and its dependencies.",
+    fields = {
+        "whl": "(File) this package's wheel",
+        "transitive_whls": "(depset[File]) the wheels of this package and all it depends on",
+        "python_version": "(str) the Python minor version the wheel was fetched or built for, for example \"3.13\"; empty if any",
+        "transitive_pythons": "(depset[str]) `MINOR LABEL` of this package and all it depends on, for the interpreter check",
+    },
+)
+
+BinaryDepsInfo = provider(
+    doc = "What `binary_deps_aspect` collects below a py_binary.",
+    fields = {
+        "wheels": "(depset[File]) the wheels of every wheel_library below (files, or directories holding one)",
+        "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
+        "srcs": "(list[File]) the target's own srcs, not its deps' (where its main file must be)",
+        "wheel_pythons": "(depset[str]) `MINOR LABEL` of every wheel below that is for one Python minor version",
+    },
+)

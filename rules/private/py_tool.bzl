@@ -6,16 +6,7 @@ modules and unpacked wheels it imports, and a PYTHONPATH; `run_py_tool` runs it 
 interpreter from `cpython_build`, so the action's only program is one of its declared inputs.
 """
 
-
-PyToolInfo = provider(
-    doc = "A Python program that the rules run in their actions on the compiled CPython.",
-    fields = {
-        "main": "(File) the script",
-        "files": "(depset[File]) the script, the modules it imports and the unpacked wheels it needs",
-        "pythonpath": "(list[str]) execution-root-relative directories to import from",
-        "trees": "(list[File]) the unpacked wheels among `files` (tree artifacts), in `pythonpath` order",
-    },
-)
+load("//rules/private:providers.bzl", "PyToolInfo")
 
 def _py_tool_impl(ctx):
     files = depset([ctx.file.main] + ctx.files.srcs, transitive = [d[DefaultInfo].default_runfiles.files for d in ctx.attr.deps])

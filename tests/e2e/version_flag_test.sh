@@ -23,11 +23,11 @@ fi
 expect_in "$SCRATCH/bad.log" "python_version=3.12: this workspace registers CPython 3.11, 3.11.2, 3.13, 3.13.15, 3.13.5"
 echo "ok: python_version=3.12 is refused"
 
-# The README's command: bazel run //toolchains:python3.X runs that interpreter.
+# The README's command: bazel run @pyimage_python//:python3.X runs that interpreter.
 for pair in 3.13:3.13.15 3.11:3.11.2; do
   minor="${pair%%:*}" full="${pair#*:}"
-  out="$(bazel run --disk_cache="$DISK_CACHE" "//toolchains:python$minor" -- -c 'import sys; print(sys.version)' 2>"$SCRATCH/err.log")" \
-    || { tail -n 20 "$SCRATCH/err.log" >&2; fail "bazel run //toolchains:python$minor failed"; }
-  [[ "$out" == "$full (main, Jan  1 1980, 00:00:00) [GCC"* ]] || fail "//toolchains:python$minor printed '$out'"
-  echo "ok: bazel run //toolchains:python$minor -> $out"
+  out="$(bazel run --disk_cache="$DISK_CACHE" "@pyimage_python//:python$minor" -- -c 'import sys; print(sys.version)' 2>"$SCRATCH/err.log")" \
+    || { tail -n 20 "$SCRATCH/err.log" >&2; fail "bazel run @pyimage_python//:python$minor failed"; }
+  [[ "$out" == "$full (main, Jan  1 1980, 00:00:00) [GCC"* ]] || fail "@pyimage_python//:python$minor printed '$out'"
+  echo "ok: bazel run @pyimage_python//:python$minor -> $out"
 done

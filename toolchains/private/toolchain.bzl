@@ -41,7 +41,7 @@ the same bytes. Every consumer reaches the compile through this forwarder, and t
 transition of an exec configuration is that configuration again, so each CPython release is
 compiled once per build, on Bazel 4 (without `--nodistinct_host_configuration`) and Bazel 7 alike.""",
     attrs = {
-        "build": attr.label(mandatory = True, cfg = "exec", providers = [CPythonInfo, PyRuntimeInfo]),
+        "build": attr.label(mandatory = True, cfg = "exec", providers = [CPythonInfo, PyRuntimeInfo], doc = "The `cpython_build` to build in the exec configuration and forward."),
     },
 )
 

@@ -136,7 +136,7 @@ def fetch(args, name, pkg, workdir):
                          args.update_command, logs[-1].strip()[-600:]))
 
 
-BUILD_WHEEL = """load("@{rules}//rules/private:pip.bzl", "wheel_library")
+BUILD_WHEEL = """load("@{rules}//rules/private:wheel.bzl", "wheel_library")
 
 package(default_visibility = ["//visibility:public"])
 
@@ -152,7 +152,7 @@ wheel_library(
 filegroup(name = "whl", srcs = ["{file}"])
 """
 
-BUILD_SDIST = """load("@{rules}//rules/private:pip.bzl", "wheel_from_sdist", "wheel_library")
+BUILD_SDIST = """load("@{rules}//rules/private:wheel.bzl", "wheel_from_sdist", "wheel_library")
 
 package(default_visibility = ["//visibility:public"])
 
