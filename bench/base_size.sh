@@ -14,7 +14,7 @@ cd "$ROOT"
 bazel build --disk_cache="${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}" //third_party/debian:runtime_rootfs >/dev/null 2>&1
 LAYER="$(bazel info bazel-bin 2>/dev/null)/third_party/debian/runtime_rootfs.tar"
 
-MIRROR="${PYIMAGE_DEBIAN_MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)}"
+MIRROR="$(python3 rules/private/tools/apt_sources.py | python3 -c 'import json, sys; print((json.load(sys.stdin)["archive"] or [""])[0])')"
 debootstrap --variant=minbase bookworm "$W/minbase" "$MIRROR" >"$W/debootstrap.log" 2>&1 \
   || { tail -n 20 "$W/debootstrap.log" >&2; exit 1; }
 # What an image of it would hold: not the downloaded .debs or apt's lists.

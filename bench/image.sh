@@ -34,7 +34,7 @@ PY
 
 echo "== the same app on a plain Debian stack (debootstrap minbase + python3 + pip + pip install)"
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-MIRROR="${PYIMAGE_DEBIAN_MIRROR:-$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1)}"
+MIRROR="$(python3 rules/private/tools/apt_sources.py | python3 -c 'import json, sys; print((json.load(sys.stdin)["archive"] or [""])[0])')"
 debootstrap --variant=minbase --include=python3,python3-pip bookworm "$W/plain" "$MIRROR" >"$W/debootstrap.log" 2>&1 \
   || { tail -n 20 "$W/debootstrap.log"; exit 1; }
 cp /etc/resolv.conf "$W/plain/etc/resolv.conf"

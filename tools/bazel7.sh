@@ -37,10 +37,9 @@ make_rootfs() {
   command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (apt-get install mmdebstrap; tools/setup.sh does)"
   [[ "$(id -u)" -eq 0 ]] || die "making the Bazel 7 root filesystem needs root (mmdebstrap, mount namespaces)"
   local uri log
-  # The machine's Debian mirror, from its own apt configuration (deb822 or one-line format).
-  uri="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
-  [[ -n "$uri" ]] || uri="$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' /etc/apt/sources.list 2>/dev/null | head -n1)"
-  [[ -n "$uri" ]] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+  # The machine's Debian mirror, from its own apt configuration (or PYIMAGE_DEBIAN_MIRROR).
+  uri="$(python3 "$SELF_DIR/rules/private/tools/apt_sources.py" | python3 -c 'import json, sys; print((json.load(sys.stdin)["archive"] or [""])[0])')"
+  [[ -n "$uri" ]] || die "no Debian mirror in this machine's apt configuration; set PYIMAGE_DEBIAN_MIRROR"
   echo "tools/bazel7.sh: making the Debian sid root filesystem for Bazel 7 in $ROOTFS (once, about 2 minutes)" >&2
   rm -rf "$ROOTFS" "$ROOTFS.tmp"
   mkdir -p "$(dirname "$ROOTFS")"

@@ -17,7 +17,6 @@ Runs on the host's python3: it has to work before any interpreter is built.
 
 import argparse
 import ast
-import glob
 import hashlib
 import os
 import re
@@ -27,6 +26,8 @@ import tempfile
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from rules.private.tools import apt_sources  # noqa: E402  (this machine's apt sources: one reader)
 
 
 def read_table(path):
@@ -40,24 +41,7 @@ def read_table(path):
 
 def debian_uris():
     """The Debian archive URIs of this machine's apt configuration (not -security ones)."""
-    uris = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        for line in open(path):
-            if line.startswith("URIs:"):
-                uris += line.split()[1:]
-    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-        if os.path.exists(path):
-            for line in open(path):
-                parts = line.split()
-                if parts[:1] in (["deb"], ["deb-src"]):
-                    uris += [p for p in parts[1:] if "://" in p][:1]
-    seen = []
-    for uri in uris:
-        uri = uri.rstrip("/")
-        if "security" not in uri and uri not in seen:
-            seen.append(uri)
-    return seen
-
+    return apt_sources.host_mirrors()[0]
 
 def repository_cache():
     try:

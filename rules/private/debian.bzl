@@ -6,6 +6,7 @@ load("//rules/private:lock.bzl", "update_and_test")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
+_APT_SOURCES = "@rules_pyimage//rules/private/tools:apt_sources"
 
 def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd64", **kwargs):
     """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale.
@@ -43,6 +44,7 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd6
         tool = _LOCK_TOOL,
         files = {"--list": packages, "--lock": lock},
         args = ["--release=" + release, "--arch=" + architecture],
+        deps = [_APT_SOURCES],
         test_tags = ["requires-network"],
         **kwargs
     )

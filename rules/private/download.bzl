@@ -46,46 +46,17 @@ def _probe_sha256(rctx, urls, scratch):
             return got
     return None
 
-def _words(text):
-    return [w for w in text.replace("\t", " ").split(" ") if w]
-
 def apt_mirrors(rctx):
     """(archive URIs, security URIs) from the host's apt configuration and repo_env overrides.
 
+    `rules/private/tools/apt_sources.py` reads them (the one reader of /etc/apt, unit-tested);
     PYIMAGE_DEBIAN_MIRROR and PYIMAGE_DEBIAN_SECURITY_MIRROR, when set, replace what apt names.
     """
-    archive, security = [], []
-    paths = []
-    etc = rctx.path("/etc/apt/sources.list.d")
-    if etc.exists:
-        paths = sorted([str(p) for p in etc.readdir()])
-    if rctx.path("/etc/apt/sources.list").exists:
-        paths = ["/etc/apt/sources.list"] + paths
-    for path in paths:
-        if not (path.endswith(".sources") or path.endswith(".list")):
-            continue
-        for stanza in rctx.read(path).split("\n\n"):
-            uris, suites = [], ""
-            for line in stanza.split("\n"):
-                line = line.strip()
-                if line.startswith("URIs:"):
-                    uris = _words(line[len("URIs:"):])
-                elif line.startswith("Suites:"):
-                    suites = line[len("Suites:"):]
-                elif line.startswith("deb "):
-                    words = [w for w in _words(line) if not w.startswith("[") and not w.endswith("]")]
-                    if len(words) >= 3:
-                        uris.append(words[1])
-                        suites += " " + words[2]
-            for uri in uris:
-                uri = uri.rstrip("/")
-                target = security if ("security" in suites or "security" in uri) else archive
-                if uri not in target:
-                    target.append(uri)
-    env_archive = rctx.os.environ.get("PYIMAGE_DEBIAN_MIRROR", "")
-    env_security = rctx.os.environ.get("PYIMAGE_DEBIAN_SECURITY_MIRROR", "")
-    if env_archive:
-        archive = [env_archive.rstrip("/")]
-    if env_security:
-        security = [env_security.rstrip("/")]
-    return archive, security
+    python = rctx.which("python3")
+    if not python:
+        fail("%s: reading the host's apt sources needs the host's python3 (or set PYIMAGE_DEBIAN_MIRROR)" % rctx.name)
+    result = rctx.execute([python, rctx.path(Label("//rules/private/tools:apt_sources.py"))], quiet = True)
+    if result.return_code != 0:
+        fail("%s: could not read the host's apt sources: %s" % (rctx.name, result.stderr))
+    found = json.decode(result.stdout)
+    return found["archive"], found["security"]

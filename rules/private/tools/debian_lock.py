@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+from rules.private.tools import apt_sources
+
 SECURITY_SUFFIX = "-security"
 
 
@@ -61,45 +63,8 @@ def list_digest(names, excluded, release, arch):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def host_mirrors():
-    """(archive URIs, security URIs, keyring) from this machine's apt configuration."""
-    archive, security, keyring = [], [], None
-    entries = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        with open(path) as f:
-            for stanza in f.read().split("\n\n"):
-                fields = {}
-                for line in stanza.splitlines():
-                    if ":" in line and not line.startswith((" ", "#")):
-                        key, value = line.split(":", 1)
-                        fields[key.strip().lower()] = value.strip()
-                if "deb" in fields.get("types", "").split():
-                    for uri in fields.get("uris", "").split():
-                        entries.append((uri, fields.get("suites", ""), fields.get("signed-by")))
-    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-        if os.path.exists(path):
-            with open(path) as f:
-                for line in f:
-                    m = re.match(r"\s*deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
-                    if m:
-                        signed = re.search(r"signed-by=(\S+?)[\s\]]", m.group(1) or "")
-                        entries.append((m.group(2), m.group(3), signed.group(1) if signed else None))
-    for uri, suites, signed_by in entries:
-        uri = uri.rstrip("/")
-        is_security = "security" in suites or "security" in uri
-        target = security if is_security else archive
-        if uri not in target:
-            target.append(uri)
-        keyring = keyring or signed_by
-    return archive, security, keyring
-
-
 def mirrors():
-    archive, security, keyring = host_mirrors()
-    if os.environ.get("PYIMAGE_DEBIAN_MIRROR"):
-        archive = [os.environ["PYIMAGE_DEBIAN_MIRROR"].rstrip("/")]
-    if os.environ.get("PYIMAGE_DEBIAN_SECURITY_MIRROR"):
-        security = [os.environ["PYIMAGE_DEBIAN_SECURITY_MIRROR"].rstrip("/")]
+    archive, security, keyring = apt_sources.mirrors()
     if not archive:
         raise LockError("no Debian mirror: this machine's apt configuration names none; set "
                         "PYIMAGE_DEBIAN_MIRROR (and PYIMAGE_DEBIAN_SECURITY_MIRROR)")
