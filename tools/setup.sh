@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what rules_pyimage needs on a Debian 12 host, then seeds Bazel's repository cache with
-# the CPython release tarballs. Safe to run again: it installs only what is missing.
+# the CPython release tarballs and makes the Bazel 7 root filesystem (tools/bazel7.sh). Safe to run
+# again: it installs only what is missing.
 #
 #   tools/setup.sh
 #
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  bazel-bootstrap git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
+  bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
   python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
 )
 
@@ -52,3 +53,7 @@ fi
 
 # python.org may be unreachable: put the identical tarballs in Bazel's repository cache.
 python3 tools/mirror_cpython.py
+
+# Bazel 7.7.1 (Debian sid's bazel-bootstrap) in a sid root filesystem, for the Bazel 7 half of the
+# tests: made once from this machine's apt mirror, kept in ~/.cache/rules_pyimage/bazel7-rootfs.
+tools/bazel7.sh --setup

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, `bazel test //...`, then the end-to-end checks that drive Bazel
-# from outside (bad input, the version flag, a reproducible interpreter from a second clone).
+# The whole test suite: set-up, `bazel test //...` on Bazel 4.2.3 (WORKSPACE) and on Bazel 7.7.1
+# (bzlmod, tools/bazel7.sh), then the end-to-end checks that drive Bazel from outside (bad input,
+# the version flag, a reproducible interpreter from a second clone, a consumer workspace on both).
 #
 #   tools/test.sh
 #
@@ -16,17 +17,27 @@ passed=0 failed=0
 summary() { echo "summary: $passed passed, $failed failed"; }
 trap summary EXIT
 
-set +e
-bazel test --disk_cache="$DISK_CACHE" //... 2>&1 | tee /tmp/pyimage-bazel-test.log
-rc=${PIPESTATUS[0]}
-set -e
-passed=$((passed + $(grep -cE '^//.* (PASSED|\(cached\) PASSED)' /tmp/pyimage-bazel-test.log || true)))
-failed=$((failed + $(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' /tmp/pyimage-bazel-test.log || true)))
-if [[ $rc -ne 0 ]]; then
-  [[ $failed -gt 0 ]] || failed=$((failed + 1))
-  echo "bazel test //... failed (exit $rc)"
-  exit 1
-fi
+# bazel_test LABEL BAZEL...: `bazel test //...` with that Bazel, counted into the summary.
+bazel_test() {
+  local what="$1" log rc
+  shift
+  log="$(mktemp /tmp/pyimage-bazel-test.XXXXXX)"
+  echo "=== bazel test //... on $what"
+  set +e
+  "$@" test --disk_cache="$DISK_CACHE" //... 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  passed=$((passed + $(grep -cE '^//.* (PASSED|\(cached\) PASSED)' "$log" || true)))
+  failed=$((failed + $(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log" || true)))
+  rm -f "$log"
+  if [[ $rc -ne 0 ]]; then
+    [[ $failed -gt 0 ]] || failed=$((failed + 1))
+    echo "bazel test //... on $what failed (exit $rc)"
+    exit 1
+  fi
+}
+bazel_test "Bazel 4.2.3 (WORKSPACE)" bazel
+bazel_test "Bazel 7.7.1 (bzlmod)" tools/bazel7.sh
 
 for t in tests/e2e/*_test.sh; do
   echo "=== $t"

@@ -1,0 +1,51 @@
+"""Analysis tests (skylib's analysistest and unittest): the fail() paths of the rules and the pure
+helpers, without a build."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//rules/private:pip_repository.bzl", "manylinux_platforms")
+load("//rules/private:providers.bzl", "CPythonInfo")
+
+def _failure_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, ctx.attr.message)
+    return analysistest.end(env)
+
+failure_test = analysistest.make(
+    _failure_test_impl,
+    expect_failure = True,
+    attrs = {"message": attr.string(mandatory = True, doc = "A part of the expected fail() message.")},
+)
+
+def _analyses_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.true(env, analysistest.target_under_test(env) != None)
+    return analysistest.end(env)
+
+analyses_test = analysistest.make(_analyses_test_impl)
+
+def _interpreter_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[CPythonInfo]
+    asserts.equals(env, ctx.attr.version, info.version)
+    asserts.equals(env, ctx.attr.version.rsplit(".", 1)[0], info.minor)
+    asserts.equals(env, "/opt/pyimage/python", info.prefix)
+
+    # Built in the exec configuration, whatever configuration asks for it (cpython_exec).
+    asserts.true(env, "-exec-" in info.runtime_tar.path, "the interpreter is not built in the exec configuration: " + info.runtime_tar.path)
+    return analysistest.end(env)
+
+interpreter_test = analysistest.make(
+    _interpreter_test_impl,
+    attrs = {"version": attr.string(mandatory = True)},
+)
+
+def _manylinux_test_impl(ctx):
+    env = unittest.begin(ctx)
+    tags = manylinux_platforms()
+    asserts.equals(env, "manylinux_2_36_x86_64", tags[0])
+    asserts.true(env, "manylinux_2_17_x86_64" in tags)
+    asserts.equals(env, ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"], tags[-3:])
+    asserts.equals(env, "manylinux_2_28_aarch64", manylinux_platforms(28, "aarch64")[0])
+    return unittest.end(env)
+
+manylinux_test = unittest.make(_manylinux_test_impl)
