@@ -78,7 +78,7 @@ def pyimage_debian_packages(name, lock):
     ```starlark
     load("@rules_pyimage//rules:repositories.bzl", "pyimage_debian_packages")
 
-    pyimage_debian_packages(name = "debian_runtime", lock = "//third_party/debian:runtime.lock.json")
+    pyimage_debian_packages(name = "debian_base", lock = "//base:base.lock.json")
     ```
 
     Args:

@@ -109,7 +109,7 @@ locales but C.UTF-8).
 ```starlark
 debian_rootfs(
     name = "runtime_rootfs",
-    debs = ["@debian_runtime//:debs"],
+    debs = ["@debian_base//:debs"],
 )
 ```
 """,

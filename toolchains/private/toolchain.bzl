@@ -39,7 +39,7 @@ rules_pyimage builds images for linux/x86_64 on linux/x86_64, so the interpreter
 rules' tools (exec configuration) and the one that goes into an image (target configuration) are
 the same bytes. Every consumer reaches the compile through this forwarder, and the exec
 transition of an exec configuration is that configuration again, so each CPython release is
-compiled once per build, on Bazel 4 (without `--nodistinct_host_configuration`) and Bazel 7 alike.""",
+compiled once per build, on Bazel 4 and Bazel 7 alike.""",
     attrs = {
         "build": attr.label(mandatory = True, cfg = "exec", providers = [CPythonInfo, PyRuntimeInfo], doc = "The `cpython_build` to build in the exec configuration and forward."),
     },
