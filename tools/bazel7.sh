@@ -3,7 +3,7 @@
 # directory, with the arguments given:
 #
 #   tools/bazel7.sh build //app:image          # bzlmod (MODULE.bazel), the default
-#   PYIMAGE_BAZEL7_MODE=workspace tools/bazel7.sh build //...   # WORKSPACE mode
+#   PYIMAGE_BAZEL7_MODE=workspace tools/bazel7.sh build //...   # WORKSPACE mode (see below)
 #   tools/bazel7.sh --setup                    # only make the root filesystem (tools/setup.sh does)
 #
 # Debian 12 ships Bazel 4.2.3 only. The first run makes a Debian sid root filesystem with
@@ -21,6 +21,8 @@
 # rules_java, rules_license, rules_proto, rules_python, platforms, bazel_skylib as module
 # overrides) and `--override_module` stand-ins (empty modules) for apple_support, protobuf,
 # buildozer and zlib, which Bazel 7's built-in module graph names but nothing here uses.
+# WORKSPACE mode is there for experiments only: Bazel 7's WORKSPACE suffix fetches rules_license
+# and others from the network, which a workspace would have to declare by hand.
 set -euo pipefail
 
 SELF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -78,6 +78,21 @@ for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyi
 done
 echo "ok: podman run prints: $(head -n1 "$SCRATCH/run.log")"
 
+# Every other CPython of the table as an image on the default base, each with markupsafe built from
+# its sdist for that interpreter (tests/image): they load and run, on their own interpreter.
+bazel build "$DC" //tests/image:image_3_11.tar //tests/image:image_3_13_5.tar >"$SCRATCH/versions.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/versions.log" >&2; fail "building the per-version images failed"; }
+for v in 3.11.2:3_11:3.11 3.13.5:3_13_5:3.13.5; do
+  IFS=: read -r full target tag <<<"$v"
+  podman_ load -i "$BIN/tests/image/image_$target.tar" >"$SCRATCH/load-$target.log" 2>&1 \
+    || { cat "$SCRATCH/load-$target.log" >&2; fail "podman load of //tests/image:image_$target failed"; }
+  run_ "rules_pyimage/versions:$tag" >"$SCRATCH/run-$target.log" 2>&1 \
+    || { cat "$SCRATCH/run-$target.log" >&2; fail "//tests/image:image_$target failed to run"; }
+  minor="${full%.*}"
+  expect_in "$SCRATCH/run-$target.log" "CPython $full: markupsafe speedups _speedups.cpython-${minor/./}-x86_64-linux-gnu.so, libyaml True"
+  echo "ok: //tests/image:image_$target prints: $(cat "$SCRATCH/run-$target.log")"
+done
+
 PROBE='
 import os, ssl
 print("uid", os.getuid(), os.getgid())

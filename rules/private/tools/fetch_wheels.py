@@ -170,6 +170,9 @@ wheel_library(
     deps = {deps},
     python_version = "{python_version}",
 )
+
+# The sdist itself, for a wheel_from_sdist of another interpreter.
+filegroup(name = "sdist", srcs = ["{file}"])
 """
 
 
