@@ -38,7 +38,9 @@ bz 4 build --disk_cache="$DISK_CACHE" --execution_log_json_file="$SCRATCH/exec4.
 BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
 D4="$(cat "$BIN4/app/image.digest")"
 # One CPython compile (3.11.2), whatever ran or was cached; BuildWheel for markupsafe on 3.11.
-n4="$(bz 4 aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text 2>/dev/null | grep -c '^action ')"
+bz 4 aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text >"$SCRATCH/aquery4.txt" 2>&1 \
+  || { tail -n 20 "$SCRATCH/aquery4.txt" >&2; fail "Bazel 4: bazel aquery failed"; }
+n4="$(grep -c '^action ' "$SCRATCH/aquery4.txt" || true)"
 [[ "$n4" == 1 ]] || fail "Bazel 4: $n4 CPythonBuild actions for the image, the binary and the lock test (want 1)"
 [[ "$(spawn_status "$SCRATCH/exec4.json" BuildWheel)" != absent ]] || fail "Bazel 4: markupsafe was not built from its sdist"
 
@@ -52,7 +54,8 @@ podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --read-only 
 expect_in "$SCRATCH/run.log" "python 3.11.2"
 expect_in "$SCRATCH/run.log" "png True zlib True jpg True"
 expect_in "$SCRATCH/run.log" "speedups True &lt;ok&gt;"
-uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --entrypoint /opt/pyimage/python/bin/python3 consumer/app:latest -c 'import os; print(os.getuid())' 2>&1)"
+uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --entrypoint /opt/pyimage/python/bin/python3 consumer/app:latest -c 'import os; print(os.getuid())' 2>&1)" \
+  || fail "podman run of the consumer's interpreter failed: $uid"
 [[ "$uid" == 65532 ]] || fail "the consumer's image runs as '$uid', not 65532"
 
 # --- 2. Bazel 7, bzlmod ----------------------------------------------------------------------------
@@ -61,9 +64,12 @@ B7=("$ROOT/tools/bazel7.sh")
 trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 "${B7[@]}" build --disk_cache="$DISK_CACHE" //app:image //app:app >"$SCRATCH/build7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
-BIN7="$("${B7[@]}" info bazel-bin 2>/dev/null)"
+BIN7="$("${B7[@]}" info bazel-bin 2>"$SCRATCH/info7.log")" || { cat "$SCRATCH/info7.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
+[[ -f "$BIN7/app/image.digest" ]] || fail "Bazel 7: no $BIN7/app/image.digest"
 D7="$(cat "$BIN7/app/image.digest")"
-n7="$("${B7[@]}" aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text 2>/dev/null | grep -c '^action ')"
+"${B7[@]}" aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text >"$SCRATCH/aquery7.txt" 2>&1 \
+  || { tail -n 20 "$SCRATCH/aquery7.txt" >&2; fail "Bazel 7: bazel aquery failed"; }
+n7="$(grep -c '^action ' "$SCRATCH/aquery7.txt" || true)"
 [[ "$n7" == 1 ]] || fail "Bazel 7: $n7 CPythonBuild actions for the image, the binary and the lock test (want 1)"
 "${B7[@]}" test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests7.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/lock-tests7.log" >&2; fail "Bazel 7: the consumer's lock tests fail"; }
