@@ -18,9 +18,10 @@ BIN="$(bazel info bazel-bin 2>/dev/null)"
 
 echo "== layers of //app:image"
 python3 - "$BIN" <<'PY'
-import os, sys
+import glob, os, sys
 b = sys.argv[1]
-raw = {"base": "third_party/debian/runtime_rootfs.tar", "python": "external/pyimage_python/cpython_3_13_15.runtime.tar",
+exec_bin = glob.glob(os.path.join(b, "../../*-exec-*/bin"))[0]  # CPython is built in the exec configuration
+raw = {"base": "third_party/debian/runtime_rootfs.tar", "python": os.path.join(exec_bin, "external/pyimage_python/cpython_3_13_15.runtime.tar"),
        "venv": "app/image.venv.tar", "app": "app/image.app.tar"}
 tot = [0, 0]
 for name, path in raw.items():

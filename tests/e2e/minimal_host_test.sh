@@ -31,10 +31,13 @@ image_digests() {  # image_digests BAZEL-BIN: the manifest and layer digests, li
     --digests /dev/null --layer-names base,python,venv,app | grep -v '^#'
 }
 cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled CPython 3.13.15
-  (cd "$1/external/pyimage_python" && find cpython_3_13_15 -name '*.runfiles*' -prune -o -type f -print0 |
+  # (built in the exec configuration: bazel-out/<cpu>-opt-exec-<hash>/bin, beside BAZEL-BIN's)
+  local exec_bin
+  exec_bin="$(ls -d "$1"/../../*-exec-*/bin | head -n 1)"
+  (cd "$exec_bin/external/pyimage_python" && find cpython_3_13_15 -name '*.runfiles*' -prune -o -type f -print0 |
     sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
 }
-TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:cpython_3_13_15)
+TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:python3.13.15)
 OUTPUTS=(--output_groups=+build_copy,+runtime_tar)
 
 # --- A: this host ---------------------------------------------------------------------------------
