@@ -94,6 +94,8 @@ if [[ "$command" != shutdown && "$command" != version && "$command" != info ]]; 
   # No bazel-* links in the workspace: Bazel 4 would walk into Bazel 7's (`bazel-<dir>`) for
   # //...; `tools/bazel7.sh info bazel-bin` tells where the outputs are.
   flags+=(--symlink_prefix=/)
+  # No MODULE.bazel.lock written into the workspace (nothing here is resolved from a registry).
+  flags+=(--lockfile_mode=off)
   flags+=(--repository_cache="${PYIMAGE_REPOSITORY_CACHE:-$HOME/.cache/bazel/_bazel_$(id -un)/cache/repos/v1}")
   if [[ "${PYIMAGE_BAZEL7_MODE:-bzlmod}" == workspace ]]; then
     flags+=(--enable_workspace --noenable_bzlmod)

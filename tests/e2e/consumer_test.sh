@@ -62,7 +62,7 @@ uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --ent
 B7=("$ROOT/tools/bazel7.sh")
 # Bazel 7's output base for this scratch workspace lives under tools/bazel7.sh's output user root.
 trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
-"${B7[@]}" build --disk_cache="$DISK_CACHE" //app:image //app:app >"$SCRATCH/build7.log" 2>&1 \
+"${B7[@]}" build --disk_cache="$DISK_CACHE" //app:image //app:image.tar //app:app >"$SCRATCH/build7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
 BIN7="$("${B7[@]}" info bazel-bin 2>"$SCRATCH/info7.log")" || { cat "$SCRATCH/info7.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
 [[ -f "$BIN7/app/image.digest" ]] || fail "Bazel 7: no $BIN7/app/image.digest"
