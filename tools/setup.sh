@@ -38,7 +38,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# BuildGrid for tests/e2e/remote_cache_grpc_test.sh, from its hashed lock, into a venv that is
+# BuildGrid for tests/e2e/minimal_host_test.sh (the gRPC cache), from its hashed lock, into a venv that is
 # made again when the lock changes. pip finds it through the machine's own pip configuration.
 BUILDGRID="${PYIMAGE_BUILDGRID:-$HOME/.cache/rules_pyimage/buildgrid}"
 BG_LOCK=tests/e2e/buildgrid/requirements.lock.txt

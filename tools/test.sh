@@ -17,14 +17,14 @@ passed=0 failed=0
 summary() { echo "summary: $passed passed, $failed failed"; }
 trap summary EXIT
 
-# bazel_test LABEL BAZEL...: `bazel test //...` with that Bazel, counted into the summary.
+# bazel_test LABEL BAZEL [FLAG...]: `bazel test //...` with that Bazel, counted into the summary.
 bazel_test() {
-  local what="$1" log rc
-  shift
+  local what="$1" bazel="$2" log rc
+  shift 2
   log="$(mktemp /tmp/pyimage-bazel-test.XXXXXX)"
   echo "=== bazel test //... on $what"
   set +e
-  "$@" test --disk_cache="$DISK_CACHE" //... 2>&1 | tee "$log"
+  "$bazel" test --disk_cache="$DISK_CACHE" "$@" //... 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   passed=$((passed + $(grep -cE '^//.* (PASSED|\(cached\) PASSED)' "$log" || true)))
@@ -37,7 +37,10 @@ bazel_test() {
   fi
 }
 bazel_test "Bazel 4.2.3 (WORKSPACE)" bazel
-bazel_test "Bazel 7.7.1 (bzlmod)" tools/bazel7.sh
+# Bazel 7 leaves out the targets tagged other_python: they only compile the other CPython releases
+# (a cold compile each, no cache key shared with Bazel 4's), with rules that Bazel 4 has just run;
+# tests/e2e/consumer_test.sh compiles and runs a non-default release on Bazel 7.
+bazel_test "Bazel 7.7.1 (bzlmod)" tools/bazel7.sh --build_tag_filters=-other_python --test_tag_filters=-other_python
 
 for t in tests/e2e/*_test.sh; do
   echo "=== $t"

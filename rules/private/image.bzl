@@ -304,7 +304,7 @@ def py_image(
     ```
 
     `bazel build :image` gives the OCI layout directory `image/`; `:image.tar` the docker-archive
-    (`podman load -i`); output group `digest` the manifest digest. `bazel run :image.load` loads it
+    (`podman load -i`); output group `digest` the manifest digest (`--output_groups=+digest`). `bazel run :image.load` loads it
     into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
     `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo and checks that the
     registry holds the same digest. `bazel run :image.verify` rebuilds the image in a scratch

@@ -7,7 +7,8 @@
 #                        an unrelated file (README, a new doc, a stray file in app/)
 #   must invalidate:     one line of app code -> the app layer and the manifest, nothing else
 #                        a locked version     -> the venv layer, its library check, the manifest
-#                        a configure flag     -> CPython 3.13.15 (only) and everything built on it
+#                        a configure flag     -> CPython 3.13.15's compile (only) gets a new key, and
+#                                                every other spawn but the builder's is built on it
 source "$(dirname "$0")/lib.sh"
 EXECLOG="$ROOT/tests/e2e/execlog.py"
 DC="--disk_cache=$DISK_CACHE"
@@ -65,10 +66,26 @@ LayerGzip image.venv.tar.gz
 ImageLibCheck image.libcheck
 ImageAssemble image" "$(build lock)"
 
-# A configure flag for every registered CPython: only the version this image uses compiles again,
-# and every action that runs on it (the rules' tools do) follows; the builder it compiles in
-# does not depend on it and is not made again.
+# A configure flag for every registered CPython, read from the action graph (bazel aquery: no
+# compile, which would cost a cold CPython build of minutes; the changes above show that Bazel
+# reruns exactly the actions whose key or input contents changed). Of the actions //app:image
+# needs, only CPython 3.13.15's compile gets a new key, and every spawn of the build but the
+# builder's takes CPython's files, directly or through another action's outputs, so all of those
+# follow it; the builder it compiles in does not depend on it and is not made again.
+KEYS="$ROOT/tests/e2e/action_keys.py"
+aq() {  # aq NAME: the action graph of //app:image in WS, as SCRATCH/NAME.aquery.json
+  (cd "$WS" && bz keys aquery "$DC" 'deps(//app:image)' --output=jsonproto) >"$SCRATCH/$1.aquery.json" 2>"$SCRATCH/$1.aquery.log" \
+    || { tail -n 30 "$SCRATCH/$1.aquery.log" >&2; fail "bazel aquery ($1) failed"; }
+}
+aq flagless
 sed -i 's/^pyimage_register_toolchains(/pyimage_register_toolchains(\n    configure_flags = ["--with-computed-gotos"],/' "$WS/WORKSPACE"
 grep -q 'configure_flags = \["--with-computed-gotos"\]' "$WS/WORKSPACE" || fail "could not add the configure flag"
-expect_spawns "configure flag --with-computed-gotos" "$(grep -v '^BuilderRootfs ' <<<"$ALL")" "$(build configure)"
+aq configure
+changed="$(LC_ALL=C comm -13 <(python3 "$KEYS" keys "$SCRATCH/flagless.aquery.json") <(python3 "$KEYS" keys "$SCRATCH/configure.aquery.json"))"
+[[ "$(wc -l <<<"$changed")" -eq 1 && "$changed" == "CPythonBuild "* ]] \
+  || fail "the configure flag changed the keys of: ${changed:-nothing} (want CPython's compile only)"
+[[ "$changed" == *bin/external/pyimage_python/cpython_3_13_15/* ]] || fail "the compile whose key changed is not CPython 3.13.15's: $changed"
+followers="$(python3 "$KEYS" dependents "$SCRATCH/configure.aquery.json" bin/external/pyimage_python/cpython_3_13_15 | grep -Fx -f <(cut -d' ' -f1,2 <<<"$ALL") || true)"
+expect_spawns "configure flag --with-computed-gotos: spawns built on CPython" "$(grep -v '^BuilderRootfs ' <<<"$ALL" | grep -v '^CPythonBuild ')" "$followers"
+echo "ok: configure flag --with-computed-gotos: exactly one new action key, CPython 3.13.15's compile"
 [[ "$(grep -c '^CPythonBuild ' <<<"$ALL")" -eq 1 ]] || fail "more than one CPython compiled for //app:image"

@@ -32,7 +32,7 @@ grep -q '^pillow==' app/requirements.lock.txt && grep -q '^markupsafe==' app/req
 bz 4 test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/lock-tests.log" >&2; fail "the consumer's lock tests fail right after the update"; }
 
-bz 4 build --disk_cache="$DISK_CACHE" --execution_log_json_file="$SCRATCH/exec4.json" \
+bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_json_file="$SCRATCH/exec4.json" \
   //app:image //app:image.tar //app:app >"$SCRATCH/build4.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build4.log" >&2; fail "Bazel 4: bazel build //app:image failed"; }
 BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
@@ -62,10 +62,11 @@ uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --ent
 B7=("$ROOT/tools/bazel7.sh")
 # Bazel 7's output base for this scratch workspace lives under tools/bazel7.sh's output user root.
 trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
-"${B7[@]}" build --disk_cache="$DISK_CACHE" //app:image //app:image.tar //app:app >"$SCRATCH/build7.log" 2>&1 \
+# --output_groups=+digest: Bazel 7 takes from the disk cache only the outputs asked for.
+"${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:image //app:image.tar //app:app >"$SCRATCH/build7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
 BIN7="$("${B7[@]}" info bazel-bin 2>"$SCRATCH/info7.log")" || { cat "$SCRATCH/info7.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
-[[ -f "$BIN7/app/image.digest" ]] || fail "Bazel 7: no $BIN7/app/image.digest"
+[[ -f "$BIN7/app/image.digest" ]] || { ls -la "$BIN7" "$BIN7/app" >&2 || true; tail -n 20 "$SCRATCH/build7.log" >&2; fail "Bazel 7: no $BIN7/app/image.digest"; }
 D7="$(cat "$BIN7/app/image.digest")"
 "${B7[@]}" aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text >"$SCRATCH/aquery7.txt" 2>&1 \
   || { tail -n 20 "$SCRATCH/aquery7.txt" >&2; fail "Bazel 7: bazel aquery failed"; }

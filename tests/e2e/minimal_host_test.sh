@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Same commit, same image, whatever the host has installed. //app:image is built twice, cold on
-# the second host:
+# Same commit, same image, whatever the host has installed; and a team's gRPC cache shared by
+# hosts that differ. //app:image is built three times:
 #   A. this host, as CI has it (its own gcc and -dev packages, at whatever versions, or none);
 #   B. a minimal Debian 12 root filesystem (mmdebstrap, minbase) holding Bazel, its JRE and the
 #      fetch clients (python3-pip, curl) and NO compiler, binutils or -dev package (they are
 #      purged after Bazel's install pulls them in), entered with a mount and PID namespace and
-#      pivot_root, from a clone at another path, with no cache at all.
-# Both must give the digests committed in app/image.digests; the wheel built from markupsafe's
+#      pivot_root, from a clone at another path, cold: no disk cache, and a remote cache that is
+#      empty (BuildGrid over gRPC on 127.0.0.1, locked in tests/e2e/buildgrid/), which B fills;
+#   C. a fresh clone on this host, against that gRPC cache only: every spawn, CPython's compile
+#      included, must come from the cache (Bazel's execution log is the proof).
+# All must give the digests committed in app/image.digests; the wheel built from markupsafe's
 # sdist and every file of the compiled CPython (build copy and runtime tar) must be the same
-# bytes on both. It prints how long each build took.
+# bytes on A and B. It prints how long each build took.
 #
 #   tests/e2e/minimal_host_test.sh
 #
@@ -16,6 +19,7 @@
 # to move it) and made again when this script's package list changes. Build B compiles CPython
 # once (a few minutes); it is the suite's proof that the compile does not depend on the host.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/remote_cache_lib.sh"
 [[ "$(id -u)" -eq 0 ]] || fail "this test enters a chroot: run it as root"
 
 PACKAGES="bazel-bootstrap,python3,python3-pip,curl,ca-certificates,xz-utils"
@@ -80,6 +84,11 @@ done
 devs="$(chroot "$R" dpkg-query -W -f='${Package} ${Status}\n' | grep -E -- '-dev .*installed$' || true)"
 [[ -z "$devs" ]] || fail "the minimal host has -dev packages: $devs"
 
+PORT="$(free_port)"
+start_buildgrid "$SCRATCH/buildgrid" "$PORT"
+trap 'stop_buildgrid; cleanup' EXIT
+GRPC=(--remote_cache="grpc://127.0.0.1:$PORT" --remote_instance_name=pyimage)
+
 B_WS="/home/someone/another/path/ws"
 rm -rf "$R/home/someone" "$R/root/.cache"
 clone_to "$R$B_WS"
@@ -92,6 +101,7 @@ umask 077
 start=\$(date +%s)
 bazel --output_base=/root/.cache/ob build --repository_cache=/root/.cache/repo --disk_cache= \
   --sandbox_default_allow_network=false --incompatible_strict_action_env \
+  ${GRPC[*]} --execution_log_json_file=/root/b.exec.json \
   ${OUTPUTS[*]} ${TARGETS[*]}
 echo "seconds: \$((\$(date +%s) - start))"
 EOF
@@ -113,6 +123,13 @@ unshare --mount --pid --fork --propagation private /bin/sh -c '
   || { tail -n 40 "$SCRATCH/b.log" >&2; fail "build B (the minimal host) failed"; }
 tb=$((SECONDS - t0))
 grep -q "Compiling CPython 3.13.15" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
+[[ "$(spawn_status "$R/root/b.exec.json" CPythonBuild)" == ran ]] || fail "build B did not run CPython's compile itself"
+if grep -q "WARNING: .*Remote Cache" "$SCRATCH/b.log"; then
+  grep -A3 "WARNING: .*Remote Cache" "$SCRATCH/b.log" | head >&2; fail "build B could not use the gRPC cache"
+fi
+
+# --- C: this host again, from the cache B filled ---------------------------------------------------
+c_got="$(from_cache c "${GRPC[@]}")"
 B_BIN="$R/root/.cache/ob/execroot/rules_pyimage/bazel-out/k8-fastbuild/bin"
 image_digests "$B_BIN" >"$SCRATCH/b.digests"
 cpython_sums "$B_BIN" >"$SCRATCH/b.cpython"
@@ -122,6 +139,8 @@ b_whl="$(cd "$B_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
 grep -v '^#' "$ROOT/app/image.digests" | grep . >"$SCRATCH/golden.digests"
 diff "$SCRATCH/a.digests" "$SCRATCH/golden.digests" >&2 || fail "this host's //app:image differs from app/image.digests (above)"
 diff "$SCRATCH/b.digests" "$SCRATCH/golden.digests" >&2 || fail "the minimal host's //app:image differs from app/image.digests (above)"
+want="$(grep '^manifest ' "$SCRATCH/golden.digests" | cut -d' ' -f2)"
+[[ "$(cat "$SCRATCH/c.digest")" == "$want" ]] || fail "clone C, from the gRPC cache, built $(cat "$SCRATCH/c.digest"), not $want"
 n="$(wc -l <"$SCRATCH/a.cpython")"
 diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
   || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.13.15 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
@@ -130,5 +149,6 @@ diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
 host_ssl="$(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null || true)"
 echo "ok: //app:image $(head -n1 "$SCRATCH/a.digests" | cut -d' ' -f2) on both hosts, equal to app/image.digests"
 echo "  this host (libssl-dev ${host_ssl:-not installed}, gcc $(command -v gcc >/dev/null && gcc -dumpfullversion || echo 'not installed')): ${ta} s, shared disk cache"
-echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, no cache: ${tb} s in all, $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log" | cut -d' ' -f2) s of it the cold bazel build (CPython compiled in the builder)"
+echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, empty gRPC cache: ${tb} s in all, $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log" | cut -d' ' -f2) s of it the cold bazel build (CPython compiled in the builder)"
 echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
+echo "ok: clone C on this host took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"

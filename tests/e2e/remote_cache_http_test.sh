@@ -1,10 +1,70 @@
 #!/usr/bin/env bash
-# A remote cache shared by a team, over HTTP: nginx's WebDAV module on 127.0.0.1 as Bazel's HTTP
-# cache (nginx-light, which tools/setup.sh installs). See remote_cache_lib.sh for what is checked.
+# A remote cache shared by a team, over HTTP (nginx's WebDAV module on 127.0.0.1, nginx-light from
+# tools/setup.sh), that dies in the middle of a build. One cold CPython compile serves it all:
+#  A. a clone builds //app:image against the empty cache; nginx is killed with SIGKILL as soon as
+#     it holds CPython's compile, while Bazel goes on running and uploading the actions built on
+#     it. The build succeeds on its own, warns that it could not use the remote cache, and gives
+#     the usual image digest. What the cache holds is intact (check_http_cache.py: every blob
+#     hashes to its name, every action result is complete; the check fails on a broken copy).
+#  B. nginx started again on the same directory: a fresh clone takes CPython from it, runs the
+#     rest and uploads it.
+#  C. another fresh clone takes every spawn from the cache (Bazel's execution log, not timing, is
+#     the proof), with the same digest.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/remote_cache_lib.sh"
+
+(cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" //app:image) >"$SCRATCH/main.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/main.log" >&2; fail "build in $ROOT failed"; }
+WANT="$(cat "$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)/app/image.digest")"
 
 PORT="$(free_port)"
 start_nginx "$SCRATCH/nginx" "$PORT"
 trap 'stop_nginx; cleanup' EXIT
-remote_cache_check --remote_cache="http://127.0.0.1:$PORT"
+WS="$SCRATCH/down/checkout"
+clone_to "$WS"
+(cd "$WS" && bz down build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" //app:image) >"$SCRATCH/build.log" 2>&1 &
+BUILD=$!
+
+# Kill the cache as soon as CPython's compile lands in it (minutes in; its action result names
+# the runtime tar; the builder's unpacking lands before it).
+CACHE="$SCRATCH/nginx/cache"
+while kill -0 $BUILD 2>/dev/null; do
+  grep -lq "runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
+  sleep 0.05
+done
+kill -0 $BUILD 2>/dev/null || fail "the build ended before anything was uploaded: $(tail -n 5 "$SCRATCH/build.log")"
+kill_nginx
+curl -s -o /dev/null "http://127.0.0.1:$PORT/" && fail "the cache still answers after it was killed"
+echo "ok: nginx killed mid-build, with $(ls "$CACHE/cas" | wc -l) blobs and $(ls "$CACHE/ac" 2>/dev/null | wc -l) action results in the cache"
+
+wait $BUILD || { tail -n 30 "$SCRATCH/build.log" >&2; fail "the build failed when the remote cache went away"; }
+grep -A1 -E "^WARNING: .*(Remote Cache|remote cache)" "$SCRATCH/build.log" | head -n 2 | tr '\n' ' ' | cut -c1-240 >"$SCRATCH/warnings"
+[[ -s "$SCRATCH/warnings" ]] || { tail -n 30 "$SCRATCH/build.log" >&2; fail "no warning about the remote cache"; }
+echo "ok: the build succeeded without the cache, warning: $(head -n 1 "$SCRATCH/warnings")"
+GOT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/app/image.digest")"
+[[ "$GOT" == "$WANT" ]] || fail "the build without its cache gave $GOT, not $WANT"
+echo "ok: it built the usual digest $GOT"
+python3 "$ROOT/tests/e2e/check_http_cache.py" "$CACHE"
+# The check itself can fail: a copy with one blob altered and one action result cut short.
+cp -r "$CACHE" "$SCRATCH/broken"
+blob="$(ls "$SCRATCH/broken/cas" | head -n 1)" entry="$(ls "$SCRATCH/broken/ac" | head -n 1)"
+printf 'x' >>"$SCRATCH/broken/cas/$blob"
+head -c 20 "$CACHE/ac/$entry" >"$SCRATCH/broken/ac/$entry"
+if python3 "$ROOT/tests/e2e/check_http_cache.py" "$SCRATCH/broken" >"$SCRATCH/broken.log" 2>&1; then fail "the cache check passed a broken cache"; fi
+expect_in "$SCRATCH/broken.log" "cas/$blob: its content hashes to"
+expect_in "$SCRATCH/broken.log" "ac/$entry: not a complete ActionResult"
+echo "ok: the same check fails on a copy with an altered blob and a cut action result"
+
+start_nginx "$SCRATCH/nginx" "$PORT"
+clone_to "$SCRATCH/again/checkout"
+(cd "$SCRATCH/again/checkout" && bz again build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" \
+  --execution_log_json_file="$SCRATCH/again.json" //app:image) >"$SCRATCH/again.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/again.log" >&2; fail "a build against the cache that survived failed"; }
+[[ "$(spawn_status "$SCRATCH/again.json" CPythonBuild)" == cached ]] || fail "CPython's compile was not taken from the cache that survived"
+AGAIN="$(cat "$(cd "$SCRATCH/again/checkout" && bz again info bazel-bin 2>/dev/null)/app/image.digest")"
+[[ "$AGAIN" == "$WANT" ]] || fail "the build against the surviving cache gave $AGAIN, not $WANT"
+echo "ok: a fresh clone against the surviving cache takes CPython from it and builds $AGAIN"
+
+got="$(from_cache c --remote_cache="http://127.0.0.1:$PORT")"
+[[ "$(cat "$SCRATCH/c.digest")" == "$WANT" ]] || fail "clone C built $(cat "$SCRATCH/c.digest"), not $WANT"
+echo "ok: clone C took every spawn from the HTTP cache ($got), CPythonBuild included, and built $WANT"

@@ -1,32 +1,24 @@
-# The shared half of the remote-cache checks: clone A builds //app:image with the remote cache
-# empty (and no disk cache), so it compiles CPython and uploads every result; clone B, at another
-# path with another output base, builds the same target and must take every spawn from the remote
-# cache (Bazel's execution log, not timing, is the proof); both give the same image digest.
-# Source it after lib.sh, then: remote_cache_check FLAGS...
+# Remote-cache helpers for the end-to-end checks (source after lib.sh): nginx's WebDAV module as an
+# HTTP cache, BuildGrid as a gRPC (REAPI) cache, and the check that a fresh clone takes every spawn
+# from a cache.
 
-remote_cache_check() {
-  local flags=("$@") name ws start
-  for name in a b; do
-    ws="$SCRATCH/$name/checkout-$name"
-    clone_to "$ws"
-    start=$(date +%s)
-    (cd "$ws" && bz "$name" build --disk_cache= "${flags[@]}" --execution_log_json_file="$SCRATCH/$name.exec.json" //app:image) \
-      >"$SCRATCH/$name.log" 2>&1 || { tail -n 30 "$SCRATCH/$name.log" >&2; fail "build $name failed"; }
-    echo $(( $(date +%s) - start )) >"$SCRATCH/$name.secs"
-    cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/app/image.digest" >"$SCRATCH/$name.digest"
-    if [[ "$name" == a ]]; then
-      [[ "$(spawn_status "$SCRATCH/a.exec.json" CPythonBuild)" == ran ]] || fail "clone A did not compile CPython (was the cache not empty?)"
-      grep -q "WARNING: .*Remote Cache" "$SCRATCH/a.log" && { grep -A3 "WARNING: .*Remote Cache" "$SCRATCH/a.log" | head >&2; fail "clone A could not use the remote cache"; }
-    fi
-  done
-  local ran
-  ran="$(python3 "$ROOT/tests/e2e/execlog.py" local "$SCRATCH/b.exec.json")"
-  [[ "$(spawn_status "$SCRATCH/b.exec.json" CPythonBuild)" == cached ]] || fail "clone B did not take CPython's compile from the remote cache"
-  [[ -z "$ran" ]] || fail "clone B executed spawns locally instead of taking them from the remote cache: $ran"
-  echo "ok: clone B took all $(python3 "$ROOT/tests/e2e/execlog.py" spawns "$SCRATCH/b.exec.json" | wc -l) spawns from the remote cache, CPythonBuild included"
-  [[ "$(cat "$SCRATCH/a.digest")" == "$(cat "$SCRATCH/b.digest")" ]] || fail "clone B built $(cat "$SCRATCH/b.digest"), clone A $(cat "$SCRATCH/a.digest")"
-  echo "ok: same image digest $(cat "$SCRATCH/a.digest") in both clones"
-  echo "ok: wall time: clone A (empty cache) $(cat "$SCRATCH/a.secs") s, clone B (warm remote cache) $(cat "$SCRATCH/b.secs") s"
+# from_cache NAME FLAGS...: a fresh clone at SCRATCH/NAME builds //app:image with FLAGS (a remote
+# cache) and no disk cache; every spawn, CPython's compile included, must be a cache hit (Bazel's
+# execution log, not timing, is the proof). Prints the spawn count and seconds; writes the manifest
+# digest to SCRATCH/NAME.digest.
+from_cache() {
+  local name="$1" ws="$SCRATCH/$1/checkout" start secs ran
+  shift
+  clone_to "$ws"
+  start=$(date +%s)
+  (cd "$ws" && bz "$name" build --disk_cache= "$@" --execution_log_json_file="$SCRATCH/$name.json" //app:image) \
+    >"$SCRATCH/$name.log" 2>&1 || { tail -n 30 "$SCRATCH/$name.log" >&2; fail "clone $name's build against the cache failed"; }
+  secs=$(( $(date +%s) - start ))
+  [[ "$(spawn_status "$SCRATCH/$name.json" CPythonBuild)" == cached ]] || fail "clone $name did not take CPython's compile from the cache"
+  ran="$(python3 "$ROOT/tests/e2e/execlog.py" local "$SCRATCH/$name.json")"
+  [[ -z "$ran" ]] || fail "clone $name executed spawns locally instead of taking them from the cache: $ran"
+  cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/app/image.digest" >"$SCRATCH/$name.digest"
+  echo "$(python3 "$ROOT/tests/e2e/execlog.py" spawns "$SCRATCH/$name.json" | wc -l) spawns in $secs s"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -74,3 +66,51 @@ kill_nginx() {
   NGINX_PID=""
 }
 stop_nginx() { if [[ -n "${NGINX_PID:-}" ]]; then kill "$NGINX_PID" 2>/dev/null || true; fi; NGINX_PID=""; }
+
+# start_buildgrid DIR PORT: BuildGrid (from PyPI, locked in tests/e2e/buildgrid/, installed into its
+# own venv by tools/setup.sh) on 127.0.0.1:PORT as a REAPI CAS and action cache, instance
+# "pyimage", storing blobs under DIR/cas; sets BGD_PID. stop_buildgrid stops it.
+start_buildgrid() {
+  local dir="$1" port="$2"
+  local bgd="${PYIMAGE_BUILDGRID:-$HOME/.cache/rules_pyimage/buildgrid}/bin/bgd"
+  [[ -x "$bgd" ]] || fail "BuildGrid is not installed at $bgd (tools/setup.sh installs it)"
+  mkdir -p "$dir/cas"
+  cat >"$dir/config.yml" <<YML
+server:
+  - !channel
+    address: "127.0.0.1:$port"
+    insecure-mode: true
+storages:
+  - !disk-storage &cas
+    path: $dir/cas
+caches:
+  - !lru-action-cache &ac
+    storage: *cas
+    max-cached-refs: 100000
+    allow-updates: true
+instances:
+  - name: pyimage
+    services:
+      - !action-cache
+        cache: *ac
+      - !cas
+        storage: *cas
+      - !bytestream
+        storage: *cas
+# Bazel uploads a tree artifact's files concurrently; BuildGrid's defaults (a pool of 5 x CPUs
+# threads, 25 concurrent requests) answer "Concurrent RPC limit exceeded!" to most of them.
+thread-pool-size: 64
+limiter:
+  !limiter
+  concurrent-request-limit: 1000
+YML
+  "$bgd" server start "$dir/config.yml" >"$dir/log" 2>&1 &
+  BGD_PID=$!
+  for _ in $(seq 150); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && return 0
+    kill -0 $BGD_PID 2>/dev/null || { cat "$dir/log" >&2; fail "BuildGrid did not start"; }
+    sleep 0.2
+  done
+  fail "BuildGrid did not listen on 127.0.0.1:$port (see $dir/log)"
+}
+stop_buildgrid() { if [[ -n "${BGD_PID:-}" ]]; then kill "$BGD_PID" 2>/dev/null || true; fi; BGD_PID=""; }

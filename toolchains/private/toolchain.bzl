@@ -24,15 +24,25 @@ sdists are built for when no other is named. Its `ToolchainInfo` has one field, 
 
 def _cpython_exec_impl(ctx):
     build = ctx.attr.build
+
+    # `bazel run` wants an executable made by this rule: a symlink to the interpreter, which
+    # finds its lib/ by resolving the link.
+    launcher = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.symlink(output = launcher, target_file = build[CPythonInfo].interpreter, is_executable = True)
     return [
         build[CPythonInfo],
         build[PyRuntimeInfo],
         build[OutputGroupInfo],
-        DefaultInfo(files = build[DefaultInfo].files, runfiles = build[DefaultInfo].default_runfiles),
+        DefaultInfo(
+            executable = launcher,
+            files = build[DefaultInfo].files,
+            runfiles = build[DefaultInfo].default_runfiles,
+        ),
     ]
 
 cpython_exec = rule(
     implementation = _cpython_exec_impl,
+    executable = True,
     doc = """Forwards a `cpython_build` built in the exec configuration.
 
 rules_pyimage builds images for linux/x86_64 on linux/x86_64, so the interpreter that runs the
