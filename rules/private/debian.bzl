@@ -5,8 +5,8 @@ load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "update_and_test")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
-_LOCK_TOOL = "@rules_pyimage//rules/private/tools:debian_lock.py"
-_APT_SOURCES = "@rules_pyimage//rules/private/tools:apt_sources"
+_LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
+_APT_SOURCES = Label("//rules/private/tools:apt_sources")
 
 def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd64", **kwargs):
     """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale.

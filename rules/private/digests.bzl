@@ -2,7 +2,7 @@
 
 load("//rules/private:lock.bzl", "update_and_test")
 
-_TOOL = "@rules_pyimage//rules/private/tools:image_digests.py"
+_TOOL = Label("//rules/private/tools:image_digests.py")
 
 def image_digests_test(name, image, digests, layer_names = ["base", "python", "venv", "app"], **kwargs):
     """`NAME` fails unless `image` has the digests committed in `digests`; `NAME.update` records them.

@@ -282,7 +282,7 @@ def py_image(
         name,
         binary,
         main,
-        base = "@rules_pyimage//third_party/debian:runtime_rootfs",
+        base = Label("//third_party/debian:runtime_rootfs"),
         python = None,
         org = "pyimage",
         user = "65532:65532",
@@ -316,7 +316,8 @@ def py_image(
       binary: the py_binary; its first-party sources go to /opt/<org>/app, its locked wheels into
         the venv at /opt/<org>/venv.
       main: the binary's main file; the entrypoint runs it as a module on the venv's python.
-      base: the base layer tar (a `debian_rootfs`).
+      base: the base layer tar (a `debian_rootfs`); the default is rules_pyimage's own runtime
+        base, `@rules_pyimage//third_party/debian:runtime_rootfs`, which needs no declaration.
       python: the interpreter (`@<toolchains>//:python3.11`, where `<toolchains>` is the name given
         to `pyimage_register_toolchains` or the module extension's `toolchains` tag); the default
         is the registered rules_pyimage toolchain's default version. Its minor version must be
@@ -353,7 +354,7 @@ def py_image(
         repo_tag = repo_tag,
         stamp = stamp,
         private_stamp_detect = select({
-            "@rules_pyimage//rules/private:stamp_detect": True,
+            str(Label("//rules/private:stamp_detect")): True,
             "//conditions:default": False,
         }),
         **kwargs

@@ -2,7 +2,7 @@
 
 load("//rules/private:lock.bzl", "update_and_test")
 
-_TOOL = "@rules_pyimage//rules/private/tools:tar_listing.py"
+_TOOL = Label("//rules/private/tools:tar_listing.py")
 
 def tar_listing_test(name, tar, golden, **kwargs):
     """`NAME` fails with a diff when `tar`'s entries differ from `golden`; `NAME.update` rewrites it.

@@ -2,7 +2,7 @@
 
 load("//rules/private:lock.bzl", "update_and_test")
 
-_LOCK_TOOL = "@rules_pyimage//rules/private/tools:wheel_lock.py"
+_LOCK_TOOL = Label("//rules/private/tools:wheel_lock.py")
 
 def wheel_lock(name, requirements, lock, **kwargs):
     """A pip-tools lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale.
@@ -28,7 +28,7 @@ def wheel_lock(name, requirements, lock, **kwargs):
         name = name,
         tool = _LOCK_TOOL,
         files = {"--requirements": requirements, "--lock": lock},
-        deps = ["@pyimage_tools//pip_tools", "@pyimage_tools//pip"],
+        deps = [Label("@pyimage_tools//pip_tools"), Label("@pyimage_tools//pip")],
         test_tags = ["requires-network"],
         **kwargs
     )

@@ -12,12 +12,12 @@ def py_pytest_test(name, srcs, deps = [], args = [], **kwargs):
       args: extra pytest arguments.
       **kwargs: passed to the py_test.
     """
-    runner = "@rules_pyimage//rules/private/tools:pytest_runner.py"
+    runner = Label("//rules/private/tools:pytest_runner.py")
     py_test(
         name = name,
         srcs = [runner] + srcs,
         main = runner,
         args = ["$(rootpath %s)" % s for s in srcs] + args,
-        deps = deps + ["@pyimage_tools//pytest"],
+        deps = deps + [Label("@pyimage_tools//pytest")],
         **kwargs
     )
