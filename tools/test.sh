@@ -36,12 +36,19 @@ bazel_test() {
     exit 1
   fi
 }
+# The minimal host's root filesystem (tests/e2e/minimal_host_test.sh) is mostly downloading: make
+# it while Bazel compiles (once; if this fails, the test makes it again and says why).
+prepare_log="$(mktemp /tmp/pyimage-minimal-host.XXXXXX)"
+bash tests/e2e/minimal_host_test.sh --prepare >"$prepare_log" 2>&1 &
+prepare_pid=$!
 bazel_test "Bazel 4.2.3 (WORKSPACE)" bazel
 # Bazel 7 leaves out the targets tagged other_python: they only compile the other CPython releases
 # (a cold compile each, no cache key shared with Bazel 4's), with rules that Bazel 4 has just run;
 # tests/e2e/consumer_test.sh compiles and runs a non-default release on Bazel 7.
 bazel_test "Bazel 7.7.1 (bzlmod)" tools/bazel7.sh --build_tag_filters=-other_python --test_tag_filters=-other_python
 
+wait "$prepare_pid" || { echo "preparing the minimal host failed:"; tail -n 20 "$prepare_log"; }
+rm -f "$prepare_log"
 for t in tests/e2e/*_test.sh; do
   echo "=== $t"
   if PYIMAGE_DISK_CACHE="$DISK_CACHE" bash "$t"; then

@@ -22,13 +22,43 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/remote_cache_lib.sh"
 [[ "$(id -u)" -eq 0 ]] || fail "this test enters a chroot: run it as root"
 
-PACKAGES="bazel-bootstrap,python3,python3-pip,curl,ca-certificates,xz-utils"
+PACKAGES="bazel-bootstrap,bazel-skylib,python3,python3-pip,curl,ca-certificates,xz-utils"
 # What Debian's bazel-bootstrap pulls in for C++ builds, purged again (dpkg --force-depends):
 # every *-dev package and the compiler, binutils and make.
 PURGE_RE='(-dev|^gcc(-[0-9]+)?|^g\+\+(-[0-9]+)?|^cpp(-[0-9]+)?|^binutils.*|^libbinutils|^make|^build-essential|^libc-dev-bin|^dpkg-dev|^libgcc-[0-9]+-dev|^libstdc\+\+-[0-9]+-dev)$'
 KEY="$(printf '%s\n%s\n%s\n' "$PACKAGES" "$PURGE_RE" "v1" | sha256sum | cut -c1-16)"
 STORE="${PYIMAGE_MINIMAL_HOST:-$HOME/.cache/rules_pyimage/minimal-host}"
 R="$STORE/rootfs-$KEY"
+
+# make_rootfs: the minimal host's root filesystem at R, made once (tools/test.sh calls
+# `minimal_host_test.sh --prepare` in the background while Bazel compiles: it mostly downloads).
+make_rootfs() {
+  [[ -f "$R/.complete" ]] && return 0
+  command -v mmdebstrap >/dev/null || fail "mmdebstrap is missing (tools/setup.sh installs it)"
+  echo "making the minimal Debian 12 host in $R (once)"
+  rm -rf "$STORE"/rootfs-*
+  mkdir -p "$STORE"
+  # This machine's mirrors and the CAs it trusts (HTTPS may pass a proxy with its own CA): what
+  # any host of the team has configured. Nothing else of this host goes in.
+  CA_HOOKS=()
+  if [[ -d /usr/local/share/ca-certificates ]]; then
+    CA_HOOKS=(--setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"'
+      --setup-hook='copy-in /usr/local/share/ca-certificates/. /usr/local/share/ca-certificates/')
+  fi
+  mmdebstrap --variant=minbase --include="$PACKAGES" --aptopt='APT::Install-Recommends "false"' \
+    "${CA_HOOKS[@]}" \
+    bookworm "$R.tmp" /etc/apt/sources.list.d/debian.sources >"$SCRATCH/mmdebstrap.log" 2>&1 \
+    || { tail -n 30 "$SCRATCH/mmdebstrap.log" >&2; rm -rf "$R.tmp"; fail "mmdebstrap failed"; }
+  mapfile -t purge < <(chroot "$R.tmp" dpkg-query -W -f='${Package}\n' | grep -E "$PURGE_RE")
+  chroot "$R.tmp" dpkg --purge --force-depends "${purge[@]}" >"$SCRATCH/purge.log" 2>&1 \
+    || { tail -n 20 "$SCRATCH/purge.log" >&2; fail "purging the compiler from the minimal host failed"; }
+  touch "$R.tmp/.complete"
+  mv "$R.tmp" "$R"
+}
+if [[ "${1:-}" == --prepare ]]; then
+  make_rootfs
+  exit 0
+fi
 
 image_digests() {  # image_digests BAZEL-BIN: the manifest and layer digests, like app/image.digests
   python3 "$ROOT/rules/private/tools/image_digests.py" list --layout "$1/app/image" \
@@ -55,28 +85,7 @@ cpython_sums "$A_BIN" >"$SCRATCH/a.cpython"
 a_whl="$(cd "$A_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
 
 # --- B: the minimal host --------------------------------------------------------------------------
-if [[ ! -f "$R/.complete" ]]; then
-  command -v mmdebstrap >/dev/null || fail "mmdebstrap is missing (tools/setup.sh installs it)"
-  echo "making the minimal Debian 12 host in $R (once)"
-  rm -rf "$STORE"/rootfs-*
-  mkdir -p "$STORE"
-  # This machine's mirrors and the CAs it trusts (HTTPS may pass a proxy with its own CA): what
-  # any host of the team has configured. Nothing else of this host goes in.
-  CA_HOOKS=()
-  if [[ -d /usr/local/share/ca-certificates ]]; then
-    CA_HOOKS=(--setup-hook='mkdir -p "$1/usr/local/share/ca-certificates"'
-      --setup-hook='copy-in /usr/local/share/ca-certificates/. /usr/local/share/ca-certificates/')
-  fi
-  mmdebstrap --variant=minbase --include="$PACKAGES" --aptopt='APT::Install-Recommends "false"' \
-    "${CA_HOOKS[@]}" \
-    bookworm "$R.tmp" /etc/apt/sources.list.d/debian.sources >"$SCRATCH/mmdebstrap.log" 2>&1 \
-    || { tail -n 30 "$SCRATCH/mmdebstrap.log" >&2; rm -rf "$R.tmp"; fail "mmdebstrap failed"; }
-  mapfile -t purge < <(chroot "$R.tmp" dpkg-query -W -f='${Package}\n' | grep -E "$PURGE_RE")
-  chroot "$R.tmp" dpkg --purge --force-depends "${purge[@]}" >"$SCRATCH/purge.log" 2>&1 \
-    || { tail -n 20 "$SCRATCH/purge.log" >&2; fail "purging the compiler from the minimal host failed"; }
-  touch "$R.tmp/.complete"
-  mv "$R.tmp" "$R"
-fi
+make_rootfs
 for tool in gcc cc g++ cpp ld as make; do
   chroot "$R" /bin/sh -c "command -v $tool" >/dev/null 2>&1 && fail "the minimal host has $tool"
 done

@@ -80,10 +80,12 @@ FOUND="$(sed -n 's/^#define PY_VERSION[[:space:]]*"\(.*\)".*/\1/p' "$B/src/Inclu
 cd "$B/src"
 MAP="-ffile-prefix-map=$B/src=$MAPPED"
 echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
-# tkinter is trimmed anyway (and the builder has no Tcl/Tk headers).
+# tkinter is trimmed anyway (and the builder has no Tcl/Tk headers). The test suite and its C
+# modules are neither built nor installed (--disable-test-modules): no runtime needs them, and
+# byte-compiling Lib/test three times was a good part of every compile.
 # The hardening flags go into sysconfig too (CFLAGS, LDFLAGS), so extensions built later for this
 # interpreter get them as well; configure_flags come after them and may override them.
-if ! ./configure --prefix="$PREFIX" --without-ensurepip CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
+if ! ./configure --prefix="$PREFIX" --without-ensurepip --disable-test-modules CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
      CFLAGS="$CFLAGS_H" CPPFLAGS="$CPPFLAGS_H" LDFLAGS="$LDFLAGS_H" \
      "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
   tail -n 25 "$B/configure.log" >&2
