@@ -14,7 +14,7 @@
 # (`bazel run ...update`). The rest is for the tests: chroot and mmdebstrap (the base-layer test,
 # and a minimal Debian host without a compiler, entered with util-linux's unshare and pivot_root
 # and mount; setpriv enters the builder as an ordinary user), xz-utils (a fake release tarball), procps
-# (pkill: the cache-down test kills a cache server mid-build), podman with runc, skopeo and
+# (pkill: tests/e2e/remote_cache_http_test.sh kills the cache server mid-build), podman with runc, skopeo and
 # umoci (to load, run and check images; no Docker daemon is needed), and the servers the tests
 # start on 127.0.0.1: docker-registry (push), nginx-light (WebDAV remote cache) and BuildGrid
 # (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
