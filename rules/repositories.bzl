@@ -99,8 +99,11 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
 
     Each package gets the best wheel for CPython `python_version` on Linux x86_64 with glibc 2.36
     (Debian bookworm's), or its sdist when no wheel fits; sdists are built into wheels by a build
-    action and repaired with auditwheel. Every file is checked against the lock's hashes. The index
-    and mirrors are this machine's pip configuration; fetching uses the host's python3 and pip.
+    action and repaired with auditwheel. A file is chosen only among those whose sha256 the lock
+    holds, and checked as it is downloaded; nothing downloaded runs on the host (an sdist's build
+    hooks run in the sandboxed build action). The index and mirrors are this machine's pip
+    configuration; fetching uses the host's python3 and pip (its package finder, not
+    `pip download`).
 
     Args:
       name: the repository; `@NAME//PACKAGE` is a package (name lowercased, `-` and `.` as `_`).

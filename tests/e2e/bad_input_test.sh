@@ -145,4 +145,54 @@ fi
 expect_in "$SCRATCH/root_user.log" "user '00:00' runs the app as root (user 00 is 0)"
 echo "ok: root_user fails: $(grep -m1 -o "user '00:00' runs the app as root[^;]*" "$SCRATCH/root_user.log")"
 
+# Python distributions from a package index of this test's own on 127.0.0.1 (the machine's pip
+# configuration set aside): the sdist of tests/pip/pyimagehook-1.0, whose build hook would append
+# to /tmp/pyimage-hook-marker. With a wrong hash in the lock the fetch fails naming the hash the
+# file has; with the right one it fetches the sdist as a file. Either way, on this host's pip, the
+# hook never runs (tests/pip:sdist_hook_test shows it runs in the build action's sandbox).
+rm -f /tmp/pyimage-hook-marker
+mkdir -p "$SCRATCH/index/simple/pyimagehook" "$SCRATCH/index/files"
+HOOK_SDIST="$SCRATCH/index/files/pyimagehook-1.0.tar.gz"
+tar -C "$ROOT/tests/pip" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - pyimagehook-1.0 \
+  | gzip -n > "$HOOK_SDIST"
+HOOK_SHA="$(sha256sum "$HOOK_SDIST" | cut -d' ' -f1)"
+printf '<!DOCTYPE html><html><body><a href="../../files/pyimagehook-1.0.tar.gz#sha256=%s">pyimagehook-1.0.tar.gz</a></body></html>\n' \
+  "$HOOK_SHA" > "$SCRATCH/index/simple/pyimagehook/index.html"
+INDEX_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/index" "$INDEX_PORT" >"$SCRATCH/index.log" 2>&1 &
+INDEX_PID=$!
+trap 'kill $INDEX_PID 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$INDEX_PORT/simple/pyimagehook/" >/dev/null && break; sleep 0.1; done
+
+pip_workspace() {  # pip_workspace SHA256: a workspace whose @hooks is pyimagehook 1.0 with that hash
+  cat > "$WS/WORKSPACE" <<WS
+workspace(name = "e2e")
+local_repository(name = "rules_pyimage", path = "$ROOT")
+load("@rules_pyimage//rules:repositories.bzl", "pyimage_pip_packages")
+pyimage_pip_packages(name = "hooks", lock = "//:hooks.lock.txt", python_version = "3.13")
+WS
+  printf 'pyimagehook==1.0 \\\n    --hash=sha256:%s\n    # via -r hooks.in\n' "$1" > "$WS/hooks.lock.txt"
+}
+index_bazel() {  # bazel with pip pointed at the local index only
+  env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+    PIP_INDEX_URL="http://127.0.0.1:$INDEX_PORT/simple/" bash -c 'cd "$0" && bazel --output_base="$1" "${@:2}"' \
+    "$WS" "$SCRATCH/ob-bad" "$@"
+}
+pip_workspace "$ZERO_SHA"
+if index_bazel build --disk_cache= @hooks//pyimagehook:sdist >"$SCRATCH/sdist_wrong_hash.log" 2>&1; then
+  cat "$SCRATCH/sdist_wrong_hash.log" >&2; fail "sdist_wrong_hash: the fetch succeeded"
+fi
+expect_in "$SCRATCH/sdist_wrong_hash.log" "pyimagehook==1.0: the downloaded pyimagehook-1.0.tar.gz has sha256 $HOOK_SHA, which the lock does not list; the file is refused"
+expect_in "$SCRATCH/sdist_wrong_hash.log" "Run: bazel run //:hooks.update"
+[[ ! -e /tmp/pyimage-hook-marker ]] || fail "sdist_wrong_hash: the sdist's build hook ran on this host"
+echo "ok: sdist_wrong_hash fails: $(grep -m1 -o 'pyimagehook==1.0: the downloaded[^;]*' "$SCRATCH/sdist_wrong_hash.log"); no hook ran"
+pip_workspace "$HOOK_SHA"
+index_bazel build --disk_cache= @hooks//pyimagehook:sdist >"$SCRATCH/sdist_right_hash.log" 2>&1 \
+  || { cat "$SCRATCH/sdist_right_hash.log" >&2; fail "sdist_right_hash: the fetch failed"; }
+FETCHED="$(cd "$WS" && bazel --output_base="$SCRATCH/ob-bad" info output_base 2>/dev/null)/external/hooks/pyimagehook/pyimagehook-1.0.tar.gz"
+cmp -s "$FETCHED" "$HOOK_SDIST" || fail "sdist_right_hash: the fetched sdist differs from the served one"
+[[ ! -e /tmp/pyimage-hook-marker ]] || fail "sdist_right_hash: the sdist's build hook ran on this host"
+grep -q '"GET /files/pyimagehook-1.0.tar.gz' "$SCRATCH/index.log" || fail "the local index served no sdist"
+echo "ok: sdist_right_hash: the sdist was fetched as a file from the local index (sha256 $HOOK_SHA); no hook ran"
+
 echo "bad input: every case failed with its message"

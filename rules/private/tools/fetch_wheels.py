@@ -1,8 +1,15 @@
 """Fetches the distributions of a pip-tools lock for one target and lays them out as Bazel packages.
 
 Runs during `bazel fetch` (from the `pyimage_pip_packages` repository rule), on the host's python3
-and pip, because no interpreter is built yet then. pip does the downloading, so the index, mirrors
-and certificates are this machine's pip configuration; the lock holds no index URL.
+and pip, because no interpreter is built yet then. pip's package finder and HTTP session find and
+fetch the files, so the index, mirrors, certificates and credentials are this machine's pip
+configuration; the lock holds no index URL.
+
+Nothing downloaded is run, unpacked or parsed here. Each file is chosen among those of the pinned
+release whose sha256 is in the lock (a wheel that fits the target first, else the sdist), streamed
+to disk while it is hashed, and kept only when the hash is in the lock. An sdist's build hooks run
+later, in the sandboxed, network-less build action (`wheel_from_sdist`), never on this host:
+`pip download` would run them here (to read the sdist's metadata) before any check of ours.
 
 In:  the lock (`name==version` with `--hash=sha256:` lines and `# via` annotations), the target
      (Python version, platform tags), the packages to build from source.
@@ -21,10 +28,10 @@ Usage: fetch_wheels.py --lock FILE --out DIR --python-version 3.13 --platform TA
 import argparse
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -96,44 +103,108 @@ def sha256(path):
     return h.hexdigest()
 
 
-def pip_download(args, pkg, dest, binary):
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "-q", "-d", dest, "%s==%s" % (pkg["name"], pkg["version"])]
-    if binary:
-        cmd += ["--only-binary=:all:", "--python-version", args.python_version,
-                "--implementation", "cp", "--abi", "cp" + args.python_version.replace(".", ""),
-                "--abi", "abi3", "--abi", "none"]
-        for platform in args.platform:
-            cmd += ["--platform", platform]
-    else:
-        cmd += ["--no-binary=:all:"]
-    env = dict(os.environ, PIP_NO_INPUT="1")
-    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    files = os.listdir(dest)
-    return (files[0] if result.returncode == 0 and len(files) == 1 else None), result.stdout
+class Index:
+    """pip's own package finder and HTTP session, set up as pip is on this machine.
+
+    The index URLs, find-links, certificates, proxies and credentials are pip's configuration
+    (files and PIP_* variables); the lock names no index. pip is asked only for the files each
+    release offers and how well each fits the target; it never downloads, unpacks or builds
+    anything here. The file is downloaded below and kept only when its sha256 is in the lock.
+    """
+
+    def __init__(self, python_version, platforms):
+        os.environ.setdefault("PIP_NO_INPUT", "1")  # never wait for a password prompt
+        # pip's warnings (an index page it skips, a location that is not there) go to stderr,
+        # which the repository rule shows only when the fetch fails; its notes stay quiet.
+        logging.getLogger("pip").setLevel(logging.WARNING)
+        try:
+            from pip._internal.commands import create_command
+            from pip._internal.models.target_python import TargetPython
+            from pip._internal.network.utils import response_chunks
+            from pip._internal.utils.hashes import Hashes
+            from pip._internal.utils.misc import redact_auth_from_url
+            from pip._vendor.packaging.specifiers import SpecifierSet
+        except ImportError as err:
+            raise FetchError("the pip of %s lacks what the fetch uses (%s); install pip 23 or newer "
+                             "for that python3" % (sys.executable, err))
+        self._hashes, self._specifier, self._chunks = Hashes, SpecifierSet, response_chunks
+        self.redact = redact_auth_from_url
+        command = create_command("download")
+        options, _ = command.parse_args([])
+        self.session = command._build_session(options)
+        minor = int(python_version.split(".")[1])
+        target = TargetPython(platforms=list(platforms), py_version_info=(3, minor),
+                              abis=["cp3%d" % minor, "abi3", "none"], implementation="cp")
+        self.finder = command._build_package_finder(options=options, session=self.session,
+                                                    target_python=target, ignore_requires_python=True)
+
+    def candidates(self, pkg, wheels):
+        """The files of pkg's pinned release that fit the target, best first: wheels by pip's tag
+        preference, then the sdist; `wheels=False` keeps the sdist alone. Files whose sha256, as the
+        index states it, is not in the lock come last (they are only fetched to name their hash)."""
+        found = self.finder.find_all_candidates(pkg["name"])
+        evaluator = self.finder.make_candidate_evaluator(
+            pkg["name"], self._specifier("==" + pkg["version"]), self._hashes({"sha256": pkg["hashes"]}))
+        ranked = [c for c in reversed(evaluator.get_applicable_candidates(found))
+                  if wheels or not c.link.is_wheel]
+
+        def stated_elsewhere(c):
+            return c.link.hash_name == "sha256" and c.link.hash not in pkg["hashes"]
+
+        return [c for c in ranked if not stated_elsewhere(c)] + [c for c in ranked if stated_elsewhere(c)]
+
+    def download(self, link, workdir):
+        """(path, sha256) of the file behind link, written to a new file in workdir."""
+        url = link.url_without_fragment
+        fd, path = tempfile.mkstemp(dir=workdir)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                response = self.session.get(url, headers={"Accept-Encoding": "identity"}, stream=True)
+                response.raise_for_status()
+                for chunk in self._chunks(response):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except Exception as err:  # requests' and pip's network errors alike
+            os.unlink(path)
+            raise FetchError("could not download %s: %s" % (self.redact(url), err))
+        return path, digest.hexdigest()
 
 
-def fetch(args, name, pkg, workdir):
-    """(kind, file path): the wheel for the target, else the sdist, checked against the lock."""
-    attempts = [False] if name in args.build_from_source else [True, False]
-    logs = []
-    for binary in attempts:
-        dest = tempfile.mkdtemp(dir=workdir)
-        found, log = pip_download(args, pkg, dest, binary)
-        logs.append(log)
-        if not found:
-            continue
-        path = os.path.join(dest, found)
-        digest = sha256(path)
-        if digest not in pkg["hashes"]:
-            raise FetchError("%s==%s: the downloaded %s has sha256 %s, which the lock does not "
-                             "list; the file is refused (a tampered mirror, or a lock edited by "
-                             "hand). Run: %s" % (pkg["name"], pkg["version"], found, digest, args.update_command))
-        return ("wheel" if found.endswith(".whl") else "sdist"), path
-    raise FetchError("%s==%s: no wheel for CPython %s on %s and no sdist could be fetched. Pick "
-                     "another version (or drop it) in the requirements and run: %s\npip said: %s" % (
-                         pkg["name"], pkg["version"], args.python_version, ", ".join(args.platform),
-                         args.update_command, logs[-1].strip()[-600:]))
+def fetch(args, index, name, pkg, workdir):
+    """(kind, temporary path, file name): the best-fitting file of the release whose sha256 the lock holds.
+
+    A wheel for the target is preferred to the sdist. A file is chosen only among those whose
+    hash is in the lock, so a wheel the index adds to a locked release later changes nothing.
+    Nothing is unpacked or run: the file is hashed as it is written and moved into place by main().
+    """
+    wheels = name not in args.build_from_source
+    candidates = index.candidates(pkg, wheels)
+    if not candidates:
+        if wheels:
+            raise FetchError("%s==%s: no wheel for CPython %s on %s and no sdist could be fetched. Pick "
+                             "another version (or drop it) in the requirements and run: %s" % (
+                                 pkg["name"], pkg["version"], args.python_version, ", ".join(args.platform),
+                                 args.update_command))
+        raise FetchError("%s==%s is to be built from source, but the index has no sdist of it; drop it from "
+                         "build_from_source or pick another version and run: %s" % (
+                             pkg["name"], pkg["version"], args.update_command))
+    refused = None
+    for candidate in candidates:
+        filename = candidate.link.filename
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+!-]*\.(whl|tar\.gz|zip)", filename):
+            raise FetchError("%s %s: the index offers a file named %r, which is not a wheel or sdist "
+                             "name; refused" % (pkg["name"], pkg["version"], filename))
+        if refused and candidate.link.hash_name == "sha256" and candidate.link.hash not in pkg["hashes"]:
+            break  # the rest are files the lock does not hold; one refusal names the problem
+        path, digest = index.download(candidate.link, workdir)
+        if digest in pkg["hashes"]:
+            return ("wheel" if filename.endswith(".whl") else "sdist"), path, filename
+        os.unlink(path)
+        refused = refused or (filename, digest)
+    raise FetchError("%s==%s: the downloaded %s has sha256 %s, which the lock does not "
+                     "list; the file is refused (a tampered mirror, or a lock edited by "
+                     "hand). Run: %s" % (pkg["name"], pkg["version"], refused[0], refused[1], args.update_command))
 
 
 BUILD_WHEEL = """load("@{rules}//rules/private:wheel.bzl", "wheel_library")
@@ -210,15 +281,12 @@ def main(argv=None):
         deps = dependencies(packages)
         workdir = tempfile.mkdtemp(prefix="pyimage-wheels.")
         try:
+            index = Index(args.python_version, args.platform)
             for name in sorted(packages):
                 pkg = packages[name]
-                kind, path = fetch(args, name, pkg, workdir)
+                kind, path, filename = fetch(args, index, name, pkg, workdir)
                 pkgdir = os.path.join(args.out, name)
                 os.makedirs(pkgdir, exist_ok=True)
-                filename = os.path.basename(path)
-                if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+!-]*\.(whl|tar\.gz|zip)", filename):
-                    raise FetchError("%s %s: the index served a file named %r, which is not a wheel or "
-                                     "sdist name; refused" % (pkg["name"], pkg["version"], filename))
                 shutil.move(path, os.path.join(pkgdir, filename))
                 dep_labels = repr(["//" + d for d in deps[name]])  # names: [a-z0-9_] after normalize()
                 if kind == "wheel":

@@ -1,0 +1,1 @@
+"""Holds where.json: where the build hook of this test sdist ran (see ../setup.py)."""
