@@ -41,11 +41,18 @@ if ! skopeo copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:latest" "docker:/
   exit 1
 fi
 # The digest check reads the registry as the push wrote to it: the same TLS setting, credentials,
-# auth file, certificates and token (skopeo copy's --dest-X is skopeo inspect's --X).
-for a in "${EXTRA[@]}"; do
+# auth file, certificates and token (skopeo copy's --dest-X is skopeo inspect's --X), given as
+# `--dest-X=VALUE` or as `--dest-X VALUE`.
+for ((i = 0; i < ${#EXTRA[@]}; i++)); do
+  a="${EXTRA[$i]}"
   case "$a" in
-    --dest-tls-verify=*|--dest-creds=*|--dest-authfile=*|--dest-cert-dir=*|--dest-registry-token=*|--dest-username=*|--dest-password=*)
+    --dest-tls-verify|--dest-tls-verify=*|--dest-no-creds|--dest-no-creds=*|--dest-creds=*|--dest-authfile=*|\
+    --dest-cert-dir=*|--dest-registry-token=*|--dest-username=*|--dest-password=*)
       INSPECT+=("--${a#--dest-}") ;;
+    --authfile=*) INSPECT+=("$a") ;;
+    --dest-creds|--dest-authfile|--dest-cert-dir|--dest-registry-token|--dest-username|--dest-password)
+      INSPECT+=("--${a#--dest-}" "${EXTRA[$((i + 1))]:-}"); i=$((i + 1)) ;;
+    --authfile) INSPECT+=("$a" "${EXTRA[$((i + 1))]:-}"); i=$((i + 1)) ;;
   esac
 done
 GOT="$(skopeo inspect "${INSPECT[@]}" --format '{{.Digest}}' "docker://$REPOSITORY")"

@@ -163,6 +163,37 @@ if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$DEAD/example:v1"
   >"$SCRATCH/push-bad.log" 2>&1; then fail "a push to a closed port succeeded"; fi
 expect_in "$SCRATCH/push-bad.log" "ERROR: the registry did not take the push of 127.0.0.1:$DEAD/example:v1"
 echo "ok: a push to a registry that is not there fails with a clear error"
+# A registry that asks for a password: the push passes the credentials on to its digest check
+# too, so it reports the pushed digest; without them it fails naming the registry.
+APORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$SCRATCH/registry-auth"
+htpasswd -Bbn pusher "s3cret-$APORT" >"$SCRATCH/registry-auth/htpasswd" 2>/dev/null
+cat >"$SCRATCH/registry-auth/config.yml" <<YML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $SCRATCH/registry-auth/data
+http:
+  addr: 127.0.0.1:$APORT
+auth:
+  htpasswd:
+    realm: pyimage-test
+    path: $SCRATCH/registry-auth/htpasswd
+YML
+docker-registry serve "$SCRATCH/registry-auth/config.yml" >"$SCRATCH/registry-auth/log" 2>&1 &
+AUTH_PID=$!
+trap 'kill $REGISTRY_PID $AUTH_PID 2>/dev/null || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
+for _ in $(seq 50); do [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/v2/")" == 401 ]] && break; sleep 0.2; done
+if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$APORT/example:v1" --dest-tls-verify=false \
+  >"$SCRATCH/push-noauth.log" 2>&1; then fail "a push without credentials to a registry that wants them succeeded"; fi
+expect_in "$SCRATCH/push-noauth.log" "ERROR: the registry did not take the push of 127.0.0.1:$APORT/example:v1"
+bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$APORT/example:v1" --dest-tls-verify=false \
+  --dest-creds "pusher:s3cret-$APORT" >"$SCRATCH/push-auth.log" 2>&1 \
+  || { cat "$SCRATCH/push-auth.log" >&2; fail "the push with credentials failed"; }
+expect_in "$SCRATCH/push-auth.log" "pushed 127.0.0.1:$APORT/example:v1@$DIGEST"
+pulled="$(skopeo inspect --tls-verify=false --creds "pusher:s3cret-$APORT" "docker://127.0.0.1:$APORT/example:v1" --format '{{.Digest}}')"
+[[ "$pulled" == "$DIGEST" ]] || fail "the registry with a password holds $pulled, pushed $DIGEST"
+echo "ok: a registry with a password: refused without credentials; with --dest-creds pushed and checked $DIGEST"
 # --repository with no value: the usage, exit 2 (not bash's "unbound variable").
 set +e
 bazel run "$DC" //app:image.push -- --repository >"$SCRATCH/push-novalue.log" 2>&1
