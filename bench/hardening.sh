@@ -59,7 +59,7 @@ make install >/b/install.log 2>&1 || { tail -20 /b/install.log; exit 1; }
 SH
   t0=$(date +%s)
   (cd "$W" && bash "$ROOT/rules/private/tools/in_builder.sh" --rootfs builder.tar --copy src.tar=/b/src.tar \
-     --copy compile.sh=/b/compile.sh --out "/opt/bench/$name=$W/$name" -- \
+     --copy compile.sh=/b/compile.sh --out "/opt/bench/$name=$name" -- \
      bash /b/compile.sh "$name" "$2" "$3" "$4")
   echo "compiled $name in $(( $(date +%s) - t0 )) s" >&2
 }

@@ -8,7 +8,14 @@ def _impl(target, ctx):
     deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]
     if WheelInfo in target:
         w = target[WheelInfo]
-        return [BinaryDepsInfo(wheels = w.transitive_whls, sources = depset(), srcs = [], wheel_pythons = w.transitive_pythons)]
+        return [BinaryDepsInfo(
+            wheels = w.transitive_whls,
+            sources = depset(),
+            srcs = [],
+            wheel_pythons = w.transitive_pythons,
+            built = w.transitive_built,
+            sdists = w.transitive_sdists,
+        )]
     own = [
         f
         for f in getattr(ctx.rule.files, "srcs", []) + getattr(ctx.rule.files, "data", [])
@@ -19,6 +26,8 @@ def _impl(target, ctx):
         sources = depset(own, transitive = [d.sources for d in deps]),
         srcs = getattr(ctx.rule.files, "srcs", []),
         wheel_pythons = depset(transitive = [d.wheel_pythons for d in deps]),
+        built = depset(transitive = [d.built for d in deps]),
+        sdists = depset(transitive = [d.sdists for d in deps]),
     )]
 
 binary_deps_aspect = aspect(implementation = _impl, attr_aspects = ["deps"])

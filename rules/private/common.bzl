@@ -5,6 +5,9 @@
 # tar entry.
 SOURCE_DATE_EPOCH = 315532800
 
+# The version of rules_pyimage (MODULE.bazel's), recorded in SBOMs and provenance.
+RULES_VERSION = "0.1.0"
+
 # The hardening of everything compiled here (CPython and wheels built from sdists): what Debian
 # bookworm's `dpkg-buildflags` gives with DEB_BUILD_MAINT_OPTIONS=hardening=+all: a stack
 # protector, fortified libc calls, format-string checks, full RELRO (relro + BIND_NOW); PIE is

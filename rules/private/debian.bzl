@@ -3,6 +3,7 @@ rule is in debian_repository.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:providers.bzl", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
@@ -96,7 +97,10 @@ def _debian_rootfs_impl(ctx):
         mnemonic = "DebianRootfs",
         progress_message = "Assembling the Debian base layer %s from %d packages" % (ctx.label, len(ctx.files.debs)),
     )
-    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+    return [
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
+        DebianRootfsInfo(debs = depset(ctx.files.debs)),
+    ]
 
 debian_rootfs = rule(
     implementation = _debian_rootfs_impl,

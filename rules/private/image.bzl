@@ -2,8 +2,8 @@
 an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
-load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
-load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo")
+load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
@@ -198,14 +198,62 @@ def _py_image_impl(ctx):
         execution_requirements = _FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
+    sbom, provenance = _sbom(ctx, py, info, digest, venv_tar, app_tar)
     return [
         DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout, archive, digest])),
         OutputGroupInfo(
             archive = depset([archive]),
             digest = depset([digest]),
             layers = depset([t for _, t in layers]),
+            sbom = depset([sbom]),
+            provenance = depset([provenance]),
         ),
     ]
+
+def _built_arg(pair):
+    """`WHEEL=SDIST` of a wheel built here, for make_sbom.py's --built."""
+    return "%s=%s" % (pair[0].path, pair[1].path)
+
+def _sbom(ctx, py, info, digest, venv_tar, app_tar):
+    """The image's SPDX SBOM and in-toto provenance statement, from its layers and inputs."""
+    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
+    provenance = ctx.actions.declare_file(ctx.label.name + ".provenance.json")
+    debs = ctx.attr.base[DebianRootfsInfo].debs if DebianRootfsInfo in ctx.attr.base else depset()
+    args = ctx.actions.args()
+    args.add("--name", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
+    args.add("--label", str(ctx.label))
+    args.add("--digest", digest)
+    args.add("--epoch", str(SOURCE_DATE_EPOCH))
+    args.add("--rules-version", RULES_VERSION)
+    args.add("--base", ctx.file.base)
+    args.add_all(debs, before_each = "--deb")
+    args.add("--python-tar", py.runtime_tar)
+    args.add("--python-version", py.version)
+    # Empty for a cpython_build that does not say (the SBOM then says NOASSERTION).
+    args.add("--python-source-url", py.source_urls[0] if py.source_urls else "")
+    args.add("--python-source-sha256", py.source_sha256 or "")
+    args.add("--venv", venv_tar)
+    args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
+    args.add_all(info.built, map_each = _built_arg, before_each = "--built")
+    args.add("--app", app_tar)
+    args.add("--app-label", str(ctx.attr.binary.label))
+    args.add("--sbom", sbom)
+    args.add("--provenance", provenance)
+    run_py_tool(
+        ctx,
+        ctx.attr._sbom_tool,
+        tool_python(ctx),
+        arguments = [args],
+        inputs = depset(
+            [digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
+            transitive = [debs, info.wheels, info.sdists],
+        ),
+        outputs = [sbom, provenance],
+        mnemonic = "ImageSbom",
+        execution_requirements = _FAST,
+        progress_message = "Writing the SBOM and provenance of %s" % ctx.label,
+    )
+    return sbom, provenance
 
 def _bin_path(f):
     """Where a file of this build is under bazel-bin (external repositories under external/)."""
@@ -274,6 +322,7 @@ _py_image = rule(
         "_make_app": attr.label(default = "//rules/private/tools:make_app", cfg = TOOL_CFG),
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
+        "_sbom_tool": attr.label(default = "//rules/private/tools:make_sbom", cfg = TOOL_CFG),
     },
     **USES_TOOLCHAIN
 )
@@ -304,7 +353,12 @@ def py_image(
     ```
 
     `bazel build :image` gives the OCI layout directory `image/`; `:image.tar` the docker-archive
-    (`podman load -i`); output group `digest` the manifest digest (`--output_groups=+digest`). `bazel run :image.load` loads it
+    (`podman load -i`); output group `digest` the manifest digest (`--output_groups=+digest`);
+    `:image.sbom` its SBOM (`image.spdx.json`, SPDX 2.3: every Debian package, the interpreter and
+    its source, every wheel and the sdist of each wheel built here, the app) and
+    `:image.provenance` an in-toto statement with a SLSA provenance v1 predicate
+    (`image.provenance.json`: the digest as subject, every input with its sha256); both are
+    reproducible and are built only when asked for. `bazel run :image.load` loads it
     into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
     `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo and checks that the
     registry holds the same digest. `bazel run :image.verify` rebuilds the image in a scratch
@@ -360,6 +414,8 @@ def py_image(
         **kwargs
     )
     native.filegroup(name = name + ".tar", srcs = [name], output_group = "archive", **kwargs)
+    native.filegroup(name = name + ".sbom", srcs = [name], output_group = "sbom", **kwargs)
+    native.filegroup(name = name + ".provenance", srcs = [name], output_group = "provenance", **kwargs)
     tag = repo_tag or "%s:latest" % name
     _image_script(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
     _image_script(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)

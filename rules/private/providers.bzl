@@ -19,6 +19,22 @@ CPythonInfo = provider(
         "include": "(File) tree artifact: the build copy's include/ (headers, for building extensions)",
         "runtime_tar": "(File) the runtime copy as a deterministic tar, entries under `prefix` (no headers, no config directory, no static library)",
         "builder": "(BuilderInfo) the hermetic builder it was compiled in; extensions for it are compiled in the same one",
+        "source_urls": "(list[str]) where its source tarball comes from (python.org's URL first), for SBOMs and provenance",
+        "source_sha256": "(str) the sha256 of that tarball, as the version table pins it",
+    },
+)
+
+DebianRootfsInfo = provider(
+    doc = "What a `debian_rootfs` was assembled from, for SBOMs and provenance.",
+    fields = {
+        "debs": "(depset[File]) the .deb files, each fetched by its lock's sha256",
+    },
+)
+
+BuiltWheelInfo = provider(
+    doc = "A wheel that `wheel_from_sdist` built here, and what from.",
+    fields = {
+        "sdist": "(File) the sdist it was built from",
     },
 )
 
@@ -39,6 +55,8 @@ WheelInfo = provider(
         "transitive_whls": "(depset[File]) the wheels of this package and all it depends on",
         "python_version": "(str) the Python minor version the wheel was fetched or built for, for example \"3.13\"; empty if any",
         "transitive_pythons": "(depset[str]) `MINOR LABEL` of this package and all it depends on, for the interpreter check",
+        "transitive_built": "(depset[tuple[File, File]]) (wheel, sdist) of each wheel among `transitive_whls` that was built here from an sdist",
+        "transitive_sdists": "(depset[File]) the sdists of `transitive_built`",
     },
 )
 
@@ -49,5 +67,7 @@ BinaryDepsInfo = provider(
         "sources": "(depset[File]) first-party files (srcs and data) of the main repository",
         "srcs": "(list[File]) the target's own srcs, not its deps' (where its main file must be)",
         "wheel_pythons": "(depset[str]) `MINOR LABEL` of every wheel below that is for one Python minor version",
+        "built": "(depset[tuple[File, File]]) (wheel, sdist) of every wheel below that was built here from an sdist",
+        "sdists": "(depset[File]) the sdists of `built`",
     },
 )

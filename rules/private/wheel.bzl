@@ -4,7 +4,7 @@ The repositories of `pyimage_pip_packages` declare them."""
 
 load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
 load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
-load("//rules/private:providers.bzl", "CPythonInfo", "PyToolInfo", "WheelInfo")
+load("//rules/private:providers.bzl", "BuiltWheelInfo", "CPythonInfo", "PyToolInfo", "WheelInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 def _import_path(ctx, rel):
@@ -30,6 +30,7 @@ def _wheel_library_impl(ctx):
     runfiles = ctx.runfiles(files = files)
     for d in ctx.attr.deps:
         runfiles = runfiles.merge(d[DefaultInfo].default_runfiles)
+    built = [(whl, ctx.attr.wheel[BuiltWheelInfo].sdist)] if BuiltWheelInfo in ctx.attr.wheel else []
     return [
         DefaultInfo(files = depset(files), runfiles = runfiles),
         PyInfo(
@@ -44,6 +45,8 @@ def _wheel_library_impl(ctx):
                 ["%s %s" % (ctx.attr.python_version, ctx.label)] if ctx.attr.python_version else [],
                 transitive = [d[WheelInfo].transitive_pythons for d in ctx.attr.deps],
             ),
+            transitive_built = depset(built, transitive = [d[WheelInfo].transitive_built for d in ctx.attr.deps]),
+            transitive_sdists = depset([sdist for _, sdist in built], transitive = [d[WheelInfo].transitive_sdists for d in ctx.attr.deps]),
         ),
     ]
 
@@ -109,7 +112,10 @@ def _wheel_from_sdist_impl(ctx):
         mnemonic = "BuildWheel",
         progress_message = "Building a wheel of %s %s from its sdist in the hermetic builder, then auditwheel repair" % (ctx.attr.distribution, ctx.attr.version),
     )
-    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+    return [
+        DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
+        BuiltWheelInfo(sdist = ctx.file.sdist),
+    ]
 
 wheel_from_sdist = rule(
     implementation = _wheel_from_sdist_impl,

@@ -190,6 +190,8 @@ def _cpython_build_impl(ctx):
             include = include,
             runtime_tar = runtime_tar,
             builder = builder,
+            source_urls = ctx.attr.source_urls,
+            source_sha256 = ctx.attr.source_sha256,
         ),
         PyRuntimeInfo(
             interpreter = interpreter,
@@ -242,6 +244,12 @@ cpython_build(
         "version": attr.string(
             mandatory = True,
             doc = "The full version the tarball must hold, for example \"3.13.15\"; the build checks it against Include/patchlevel.h.",
+        ),
+        "source_urls": attr.string_list(
+            doc = "Where `src` comes from (the version table's URL), recorded in SBOMs and provenance; nothing is fetched from them here.",
+        ),
+        "source_sha256": attr.string(
+            doc = "The sha256 that the version table pins for `src`, recorded in SBOMs and provenance.",
         ),
         "prefix": attr.string(
             default = DEFAULT_PREFIX,

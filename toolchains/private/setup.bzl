@@ -58,7 +58,8 @@ def declare_toolchains(
                   "cpython_versions = dict(CPYTHON_VERSIONS, **{\"%s\": {\"url\": ..., \"sha256\": ...}}).") %
                  (caller, v, ", ".join(cpython_versions.keys()), v))
         entry = cpython_versions[v]
-        if "url" not in entry or len(entry.get("sha256", "")) != 64:
+        sha256 = entry.get("sha256", "")
+        if "url" not in entry or len(sha256) != 64 or [c for c in sha256.elems() if c not in "0123456789abcdef"]:
             fail("%s: the table entry of CPython %s needs a 'url' and a 64-hex-digit 'sha256'; it has %s" % (caller, v, entry))
     if len(python_versions) != len({v: None for v in python_versions}):
         fail("%s: python_versions names a version twice: %s" % (caller, python_versions))
@@ -94,6 +95,8 @@ def declare_toolchains(
         versions = python_versions,
         default_version = default,
         source_repos = source_repos,
+        source_urls = {v: [cpython_versions[v]["url"]] for v in python_versions},
+        source_sha256s = {v: cpython_versions[v]["sha256"] for v in python_versions},
         prefix = prefix,
         configure_flags = configure_flags,
         optimizations = optimizations,

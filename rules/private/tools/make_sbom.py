@@ -1,0 +1,362 @@
+"""Writes an image's SBOM (SPDX 2.3 JSON) and its provenance (an in-toto statement with a SLSA
+provenance v1 predicate) from what the image is made of.
+
+In:  the image's manifest digest; the base layer tar (its dpkg status entries say which Debian
+     packages it holds) and the .deb files it was made from; the interpreter's runtime tar (its
+     sysconfig gives the configure options), version, and source tarball URL and sha256; the venv
+     layer tar (its .dist-info directories say which distributions it holds) and the wheels behind
+     them, with the sdist each built wheel came from; the app layer tar.
+Out: the SBOM and the provenance statement, both reproducible: no clock (the creation time is
+     SOURCE_DATE_EPOCH), no random identifier (the namespace is made from the image digest), keys
+     and lists sorted.
+
+Every package in the SBOM is one the image holds, found in its layers; a wheel file or .deb
+given without a counterpart in the layers, or a layer entry without its file, is an error that
+names it.
+
+Usage: make_sbom.py --name NAME --label LABEL --digest FILE --epoch N --rules-version V
+                    --base TAR [--deb FILE ...] --python-tar TAR --python-version V
+                    --python-source-url URL --python-source-sha256 HEX
+                    --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] --app TAR --app-label L
+                    --sbom OUT --provenance OUT
+"""
+
+import argparse
+import ast
+import datetime
+import email.parser
+import hashlib
+import json
+import os
+import re
+import sys
+import tarfile
+import zipfile
+from urllib.parse import quote
+
+from rules.private.tools.deb import ar_members, field, open_member
+
+SPDX_NAMESPACE = "https://spdx.org/spdxdocs/rules_pyimage/"
+BUILD_TYPE = "urn:rules_pyimage:py_image:v1"
+
+
+class SbomError(Exception):
+    pass
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def spdx_id(kind, name):
+    return "SPDXRef-%s-%s" % (kind, re.sub(r"[^A-Za-z0-9.-]", "-", name))
+
+
+def paragraph(text):
+    """{field: value} of one control paragraph (continuation lines dropped)."""
+    fields = {}
+    for line in text.splitlines():
+        if line and not line[0].isspace() and ":" in line:
+            key, value = line.split(":", 1)
+            fields[key] = value.strip()
+    return fields
+
+
+def deb_purl(name, version, arch, distro, source):
+    qualifiers = "arch=%s&distro=%s" % (quote(arch, safe=""), quote(distro, safe=""))
+    if source and source != name:
+        qualifiers += "&upstream=" + quote(source, safe="")
+    return "pkg:deb/debian/%s@%s?%s" % (name, quote(version, safe=".-_~"), qualifiers)
+
+
+def pypi_purl(name, version):
+    return "pkg:pypi/%s@%s" % (normalize(name), quote(version, safe=".-_~+!"))
+
+
+def base_packages(base_tar, debs):
+    """[package dict] of the Debian packages in the base layer (purls name its distribution)."""
+    status, os_release = {}, ""
+    with tarfile.open(base_tar) as tar:
+        for m in tar.getmembers():
+            name = m.name.lstrip("./")
+            if name.startswith("var/lib/dpkg/status.d/") and m.isreg() and not name.endswith(".md5sums"):
+                fields = paragraph(tar.extractfile(m).read().decode())
+                status[fields.get("Package", name)] = fields
+            elif name in ("etc/os-release", "usr/lib/os-release") and m.isreg() and not os_release:
+                os_release = tar.extractfile(m).read().decode()
+    release = dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', os_release, re.M))
+    distro = "%s-%s" % (release.get("ID", "debian"), release.get("VERSION_ID", "unknown"))
+    files = {}
+    for path in debs:
+        members = ar_members(path)
+        with open_member(members, "control.tar", path) as tar:
+            control = next((tar.extractfile(m).read().decode() for m in tar.getmembers()
+                            if os.path.normpath(m.name) == "control"), None)
+        if control is None:
+            raise SbomError("%s has no control file" % path)
+        files[field(control, "Package")] = (path, field(control, "Version"))
+    if debs:
+        missing = sorted(set(status) - set(files))
+        extra = sorted(set(files) - set(status))
+        if missing or extra:
+            raise SbomError("the base layer and its .deb files disagree: in the layer only %s; as .deb only %s" % (
+                missing or "none", extra or "none"))
+    packages = []
+    for name, fields in sorted(status.items()):
+        version, arch = fields.get("Version", ""), fields.get("Architecture", "")
+        source = fields.get("Source", "").split(" ")[0] or name
+        pkg = {
+            "kind": "deb", "name": name, "version": version, "arch": arch, "source": source,
+            "purl": deb_purl(name, version, arch, distro, source),
+        }
+        if name in files:
+            path, deb_version = files[name]
+            if deb_version != version:
+                raise SbomError("%s: the base layer holds version %s, its .deb is %s" % (name, version, deb_version))
+            pkg["sha256"], pkg["file"] = sha256_file(path), os.path.basename(path)
+        packages.append(pkg)
+    return packages
+
+
+def config_args(python_tar):
+    """CPython's ./configure arguments, from the _sysconfigdata module in its runtime tar."""
+    with tarfile.open(python_tar) as tar:
+        for m in tar.getmembers():
+            if re.search(r"/lib/python3\.\d+/_sysconfigdata_[^/]*\.py$", m.name) and m.isreg():
+                tree = ast.parse(tar.extractfile(m).read().decode())
+                for node in tree.body:
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "build_time_vars":
+                        return ast.literal_eval(node.value).get("CONFIG_ARGS", "")
+    raise SbomError("%s holds no _sysconfigdata module (is it a CPython runtime tar?)" % python_tar)
+
+
+def wheel_file(path):
+    """The .whl file at path, or the one .whl in the directory path (as wheel_from_sdist makes)."""
+    if os.path.isdir(path):
+        found = [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".whl")]
+        if len(found) != 1:
+            raise SbomError("%s holds %d wheels, not one" % (path, len(found)))
+        return found[0]
+    return path
+
+
+def wheel_metadata(path):
+    with zipfile.ZipFile(path) as whl:
+        names = [n for n in whl.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+        if len(names) != 1:
+            raise SbomError("%s has %d .dist-info/METADATA files, not one" % (path, len(names)))
+        meta = email.parser.Parser().parsestr(whl.read(names[0]).decode("utf-8", "replace"), headersonly=True)
+    return meta["Name"], meta["Version"]
+
+
+def venv_packages(venv_tar, wheels, built):
+    """[package dict] of the distributions installed in the venv layer, each with its wheel."""
+    installed = {}
+    with tarfile.open(venv_tar) as tar:
+        for m in tar.getmembers():
+            if re.search(r"/site-packages/[^/]+\.dist-info/METADATA$", m.name) and m.isreg():
+                meta = email.parser.Parser().parsestr(tar.extractfile(m).read().decode("utf-8", "replace"),
+                                                      headersonly=True)
+                installed[normalize(meta["Name"])] = (meta["Name"], meta["Version"])
+    by_name = {}
+    for given in wheels:
+        path = wheel_file(given)
+        name, version = wheel_metadata(path)
+        by_name[normalize(name)] = (path, version, built.get(given))
+    missing = sorted(set(installed) - set(by_name))
+    extra = sorted(set(by_name) - set(installed))
+    if missing or extra:
+        raise SbomError("the venv layer and its wheels disagree: installed without a wheel %s; wheels not installed %s" % (
+            missing or "none", extra or "none"))
+    packages = []
+    for key, (name, version) in sorted(installed.items()):
+        path, wheel_version, sdist = by_name[key]
+        if wheel_version != version:
+            raise SbomError("%s: the venv holds version %s, its wheel is %s" % (name, version, wheel_version))
+        pkg = {"kind": "wheel", "name": name, "version": version, "purl": pypi_purl(name, version),
+               "sha256": sha256_file(path), "file": os.path.basename(path)}
+        if sdist:
+            pkg["sdist"] = {"file": os.path.basename(sdist), "sha256": sha256_file(sdist)}
+        packages.append(pkg)
+    return packages
+
+
+def checksum(hexdigest):
+    return [{"algorithm": "SHA256", "checksumValue": hexdigest}]
+
+
+def spdx_package(spdxid, name, version, purpose, **extra):
+    pkg = {
+        "SPDXID": spdxid, "name": name, "versionInfo": version, "primaryPackagePurpose": purpose,
+        "downloadLocation": "NOASSERTION", "filesAnalyzed": False, "supplier": "NOASSERTION",
+        "licenseConcluded": "NOASSERTION", "licenseDeclared": "NOASSERTION", "copyrightText": "NOASSERTION",
+    }
+    pkg.update(extra)
+    return pkg
+
+
+def purl_ref(purl):
+    return [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": purl}]
+
+
+def sbom(args, digest, debs, python, wheels, app_sha256):
+    created = datetime.datetime.fromtimestamp(args.epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    image_id = "SPDXRef-Image"
+    repo, _, tag = args.name.rpartition(":")
+    packages = [spdx_package(
+        image_id, args.name, tag or "latest", "CONTAINER",
+        checksums=checksum(digest), externalRefs=purl_ref("pkg:oci/%s@%s" % (
+            quote(repo.rsplit("/", 1)[-1] or args.name, safe=""), quote("sha256:" + digest, safe=""))),
+        comment="The OCI image %s built by rules_pyimage from %s; the checksum is its manifest digest." % (
+            args.name, args.label))]
+    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": image_id}]
+
+    def contains(pkg_id):
+        relationships.append({"spdxElementId": image_id, "relationshipType": "CONTAINS", "relatedSpdxElement": pkg_id})
+
+    for d in debs:
+        pid = spdx_id("deb", d["name"])
+        extra = {"externalRefs": purl_ref(d["purl"]), "sourceInfo": "Debian source package %s" % d["source"]}
+        if "sha256" in d:
+            extra["checksums"] = checksum(d["sha256"])
+            extra["packageFileName"] = d["file"]
+        packages.append(spdx_package(pid, d["name"], d["version"], "LIBRARY", **extra))
+        contains(pid)
+
+    python_id = spdx_id("python", "cpython-" + python["version"])
+    purl = "pkg:generic/cpython@%s" % python["version"]
+    if python["url"]:
+        purl += "?download_url=" + quote(python["url"], safe="")
+    packages.append(spdx_package(
+        python_id, "CPython", python["version"], "APPLICATION", externalRefs=purl_ref(purl),
+        sourceInfo="compiled from source by rules_pyimage in its hermetic builder: ./configure %s" % python["config_args"]))
+    contains(python_id)
+    if python["url"] and python["sha256"]:
+        source_id = spdx_id("source", "cpython-" + python["version"])
+        packages.append(spdx_package(
+            source_id, "CPython source", python["version"], "SOURCE", downloadLocation=python["url"],
+            checksums=checksum(python["sha256"]), packageFileName=python["url"].rsplit("/", 1)[-1]))
+        relationships.append({"spdxElementId": python_id, "relationshipType": "GENERATED_FROM", "relatedSpdxElement": source_id})
+
+    for w in wheels:
+        pid = spdx_id("pypi", normalize(w["name"]))
+        extra = {"externalRefs": purl_ref(w["purl"]), "checksums": checksum(w["sha256"]), "packageFileName": w["file"]}
+        if "sdist" in w:
+            sid = spdx_id("sdist", normalize(w["name"]))
+            packages.append(spdx_package(sid, w["name"], w["version"], "SOURCE", externalRefs=purl_ref(w["purl"]),
+                                         checksums=checksum(w["sdist"]["sha256"]), packageFileName=w["sdist"]["file"]))
+            extra["sourceInfo"] = "built here from its sdist %s (sha256 %s) by rules_pyimage's wheel_from_sdist" % (
+                w["sdist"]["file"], w["sdist"]["sha256"])
+            relationships.append({"spdxElementId": pid, "relationshipType": "GENERATED_FROM", "relatedSpdxElement": sid})
+        packages.append(spdx_package(pid, w["name"], w["version"], "LIBRARY", **extra))
+        contains(pid)
+
+    app_id = "SPDXRef-App"
+    packages.append(spdx_package(app_id, args.app_label, "NOASSERTION", "APPLICATION", checksums=checksum(app_sha256),
+                                 comment="The application's own files, the image's app layer (checksum: its uncompressed tar)."))
+    packages[-1].pop("versionInfo")
+    contains(app_id)
+
+    return {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": args.name,
+        "documentNamespace": SPDX_NAMESPACE + "%s-sha256-%s" % (re.sub(r"[^A-Za-z0-9.-]", "-", args.name), digest),
+        "creationInfo": {"created": created, "creators": ["Tool: rules_pyimage-%s" % args.rules_version]},
+        "packages": packages,
+        "relationships": sorted(relationships, key=lambda r: (r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"])),
+    }
+
+
+def provenance(args, digest, debs, python, wheels, app_sha256):
+    deps = []
+    if python["url"] and python["sha256"]:
+        deps.append({"name": python["url"].rsplit("/", 1)[-1], "uri": python["url"], "digest": {"sha256": python["sha256"]}})
+    for d in debs:
+        if "sha256" in d:
+            deps.append({"name": d["file"], "uri": d["purl"], "digest": {"sha256": d["sha256"]}})
+    for w in wheels:
+        if "sdist" in w:
+            deps.append({"name": w["sdist"]["file"], "uri": w["purl"], "digest": {"sha256": w["sdist"]["sha256"]}})
+        else:
+            deps.append({"name": w["file"], "uri": w["purl"], "digest": {"sha256": w["sha256"]}})
+    deps.append({"name": "app layer of %s" % args.label, "digest": {"sha256": app_sha256}})
+    deps.append({"name": "rules_pyimage", "uri": "pkg:bazel/rules_pyimage@%s" % args.rules_version,
+                 "annotations": {"version": args.rules_version}})
+    return {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": args.name, "digest": {"sha256": digest}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": {"target": args.label, "repoTag": args.name},
+                "internalParameters": {"sourceDateEpoch": args.epoch, "python": python["version"],
+                                       "configureArgs": python["config_args"]},
+                "resolvedDependencies": deps,
+            },
+            "runDetails": {"builder": {"id": "urn:rules_pyimage:bazel:py_image"}},
+        },
+    }
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", required=True, help="the image's repo tag")
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--digest", required=True, help="file holding sha256:HEX of the manifest")
+    parser.add_argument("--epoch", type=int, required=True)
+    parser.add_argument("--rules-version", required=True)
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--deb", action="append", default=[])
+    parser.add_argument("--python-tar", required=True)
+    parser.add_argument("--python-version", required=True)
+    parser.add_argument("--python-source-url", required=True, help="empty when not known")
+    parser.add_argument("--python-source-sha256", required=True, help="empty when not known")
+    parser.add_argument("--venv", required=True)
+    parser.add_argument("--wheel", action="append", default=[])
+    parser.add_argument("--built", action="append", default=[], help="WHEEL=SDIST: a wheel built from that sdist")
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--app-label", required=True)
+    parser.add_argument("--sbom", required=True)
+    parser.add_argument("--provenance", required=True)
+    args = parser.parse_args(argv)
+    try:
+        with open(args.digest) as f:
+            digest = f.read().strip()
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            raise SbomError("%s does not hold a sha256 digest: %r" % (args.digest, digest[:80]))
+        digest = digest[len("sha256:"):]
+        built = dict(b.split("=", 1) for b in args.built)
+        debs = base_packages(args.base, args.deb)
+        if args.python_source_sha256 and not re.fullmatch(r"[0-9a-f]{64}", args.python_source_sha256):
+            raise SbomError("--python-source-sha256 %r is not a sha256" % args.python_source_sha256)
+        python = {"version": args.python_version, "url": args.python_source_url,
+                  "sha256": args.python_source_sha256, "config_args": config_args(args.python_tar)}
+        wheels = venv_packages(args.venv, args.wheel, built)
+        app_sha256 = sha256_file(args.app)
+        write_json(args.sbom, sbom(args, digest, debs, python, wheels, app_sha256))
+        write_json(args.provenance, provenance(args, digest, debs, python, wheels, app_sha256))
+    except (SbomError, OSError, tarfile.TarError, zipfile.BadZipFile) as err:
+        sys.exit("ERROR: SBOM of %s: %s" % (args.label, err))
+
+
+if __name__ == "__main__":
+    main()
