@@ -78,7 +78,7 @@ python3 -m venv "$W/pyperformance"
 for name in hardened plain; do
   echo "pyperformance $SPEED on $name ..." >&2
   (cd "$W" && "$W/pyperformance/bin/pyperformance" run $SPEED --python "$W/$name/bin/python3" \
-     --venv "$W/venv-$name" -b "$BENCHMARKS" -o "$W/$name.json" >"$W/$name.log" 2>&1) \
+     -b "$BENCHMARKS" -o "$W/$name.json" >"$W/$name.log" 2>&1) \
     || { tail -n 30 "$W/$name.log" >&2; exit 1; }
 done
 "$W/pyperformance/bin/python" "$ROOT/bench/pyperf_ratio.py" "$W/hardened.json" "$W/plain.json" \

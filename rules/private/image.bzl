@@ -198,7 +198,7 @@ def _py_image_impl(ctx):
         execution_requirements = _FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
-    sbom, provenance = _sbom(ctx, py, info, digest, venv_tar, app_tar)
+    sbom, provenance, attached = _sbom(ctx, py, info, layout, digest, venv_tar, app_tar)
     return [
         DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout, archive, digest])),
         OutputGroupInfo(
@@ -207,21 +207,29 @@ def _py_image_impl(ctx):
             layers = depset([t for _, t in layers]),
             sbom = depset([sbom]),
             provenance = depset([provenance]),
+            attachments = depset([attached]),
         ),
     ]
+
+def _label_text(label):
+    """`//pkg:name` for the main repository on every Bazel (Bazel 7 writes `@@//pkg:name`)."""
+    repo = "@" + label.workspace_name if label.workspace_name else ""
+    return "%s//%s:%s" % (repo, label.package, label.name)
 
 def _built_arg(pair):
     """`WHEEL=SDIST` of a wheel built here, for make_sbom.py's --built."""
     return "%s=%s" % (pair[0].path, pair[1].path)
 
-def _sbom(ctx, py, info, digest, venv_tar, app_tar):
-    """The image's SPDX SBOM and in-toto provenance statement, from its layers and inputs."""
+def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
+    """The image's SPDX SBOM and in-toto provenance statement, from its layers and inputs, and
+    an OCI layout of both as artifacts whose subject is the image (what NAME.push attaches)."""
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     provenance = ctx.actions.declare_file(ctx.label.name + ".provenance.json")
+    attached = ctx.actions.declare_directory(ctx.label.name + ".attachments")
     debs = ctx.attr.base[DebianRootfsInfo].debs if DebianRootfsInfo in ctx.attr.base else depset()
     args = ctx.actions.args()
     args.add("--name", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
-    args.add("--label", str(ctx.label))
+    args.add("--label", _label_text(ctx.label))
     args.add("--digest", digest)
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--rules-version", RULES_VERSION)
@@ -236,24 +244,26 @@ def _sbom(ctx, py, info, digest, venv_tar, app_tar):
     args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
     args.add_all(info.built, map_each = _built_arg, before_each = "--built")
     args.add("--app", app_tar)
-    args.add("--app-label", str(ctx.attr.binary.label))
+    args.add("--app-label", _label_text(ctx.attr.binary.label))
+    args.add("--layout", layout.path)
     args.add("--sbom", sbom)
     args.add("--provenance", provenance)
+    args.add("--attachments", attached.path)
     run_py_tool(
         ctx,
         ctx.attr._sbom_tool,
         tool_python(ctx),
         arguments = [args],
         inputs = depset(
-            [digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
+            [layout, digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
             transitive = [debs, info.wheels, info.sdists],
         ),
-        outputs = [sbom, provenance],
+        outputs = [sbom, provenance, attached],
         mnemonic = "ImageSbom",
         execution_requirements = _FAST,
         progress_message = "Writing the SBOM and provenance of %s" % ctx.label,
     )
-    return sbom, provenance
+    return sbom, provenance, attached
 
 def _bin_path(f):
     """Where a file of this build is under bazel-bin (external repositories under external/)."""
@@ -269,6 +279,8 @@ def _image_script_impl(ctx):
     archive = files.archive.to_list()[0]
     digest = files.digest.to_list()[0]
     layout = ctx.attr.image[DefaultInfo].files.to_list()[0]
+    # A push attaches the SBOM and provenance; only then are they built.
+    attached = files.attachments.to_list() if ctx.attr.mode == "push" else []
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
@@ -277,6 +289,7 @@ def _image_script_impl(ctx):
             "@@MODE@@": ctx.attr.mode,
             "@@ARCHIVE@@": archive.short_path,
             "@@LAYOUT@@": layout.short_path,
+            "@@ATTACHMENTS@@": attached[0].short_path if attached else "",
             "@@DIGEST@@": digest.short_path,
             "@@REPO_TAG@@": ctx.attr.repo_tag,
             "@@LABEL@@": str(ctx.attr.image.label),
@@ -286,7 +299,7 @@ def _image_script_impl(ctx):
         },
         is_executable = True,
     )
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout]))]
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout] + attached))]
 
 _image_script = rule(
     implementation = _image_script_impl,
@@ -360,8 +373,11 @@ def py_image(
     (`image.provenance.json`: the digest as subject, every input with its sha256); both are
     reproducible and are built only when asked for. `bazel run :image.load` loads it
     into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
-    `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo and checks that the
-    registry holds the same digest. `bazel run :image.verify` rebuilds the image in a scratch
+    `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo, checks that the
+    registry holds the same digest, and attaches the SBOM and provenance (OCI 1.1 artifacts with
+    the image as `subject`, tagged `sha256-<hex>.sbom` and `.provenance`; `--no-attachments`
+    leaves them out); `--sign-by FINGERPRINT` or `--sign-by-sigstore-private-key KEY` sign it,
+    `--registries.d DIR` says where signatures are stored. `bazel run :image.verify` rebuilds the image in a scratch
     output base, with no cache, and fails unless the digest is the same (bazel flags for that
     build go after `--`; `--keep` first keeps the scratch build to look at).
 

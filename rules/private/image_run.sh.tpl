@@ -8,6 +8,7 @@ for base in "$HERE/rules_pyimage" "$HERE/${TEST_WORKSPACE:-_}" "$PWD"; do
   [[ -e "$base/@@ARCHIVE@@" ]] && break
 done
 ARCHIVE="$base/@@ARCHIVE@@" LAYOUT="$base/@@LAYOUT@@" DIGEST="$(cat "$base/@@DIGEST@@")"
+ATTACHMENTS="@@ATTACHMENTS@@"
 
 if [[ "$MODE" == load ]]; then
   # Arguments go to the tool before `load`, for example: -- --root DIR --runtime runc
@@ -23,20 +24,27 @@ if [[ "$MODE" == load ]]; then
 fi
 
 USAGE="push needs --repository HOST/NAME:TAG (for example: bazel run //app:image.push -- --repository 127.0.0.1:5000/app:v1)"
-REPOSITORY="" EXTRA=() INSPECT=()
+REPOSITORY="" EXTRA=() INSPECT=() GLOBAL=() ATTACH=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --repository)
       [[ $# -ge 2 && -n "$2" && "$2" != -* ]] || { echo "ERROR: --repository has no value; $USAGE" >&2; exit 2; }
       REPOSITORY="$2"; shift 2 ;;
     --repository=*) REPOSITORY="${1#*=}"; shift ;;
+    # skopeo's own option, before `copy`: where registries.d says signatures are stored.
+    --registries.d)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "ERROR: --registries.d has no value (a directory)" >&2; exit 2; }
+      GLOBAL+=(--registries.d "$2"); shift 2 ;;
+    --registries.d=*) GLOBAL+=(--registries.d "${1#*=}"); shift ;;
+    --no-attachments) ATTACH=0; shift ;;
     *) EXTRA+=("$1"); shift ;;
   esac
 done
 [[ -n "$REPOSITORY" ]] || { echo "ERROR: $USAGE" >&2; exit 2; }
 command -v skopeo >/dev/null 2>&1 || { echo "ERROR: push needs skopeo (apt-get install skopeo)" >&2; exit 1; }
 # Plain-http and self-signed registries: pass --dest-tls-verify=false (it is handed to skopeo).
-if ! skopeo copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:latest" "docker://$REPOSITORY" >&2; then
+# Signing: --sign-by FINGERPRINT (GPG) or --sign-by-sigstore-private-key KEY go to skopeo copy.
+if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:latest" "docker://$REPOSITORY" >&2; then
   echo "ERROR: the registry did not take the push of $REPOSITORY (see skopeo's message above); nothing was changed locally" >&2
   exit 1
 fi
@@ -55,9 +63,25 @@ for ((i = 0; i < ${#EXTRA[@]}; i++)); do
     --authfile) INSPECT+=("$a" "${EXTRA[$((i + 1))]:-}"); i=$((i + 1)) ;;
   esac
 done
-GOT="$(skopeo inspect "${INSPECT[@]}" --format '{{.Digest}}' "docker://$REPOSITORY")"
+GOT="$(skopeo "${GLOBAL[@]}" inspect "${INSPECT[@]}" --format '{{.Digest}}' "docker://$REPOSITORY")"
 if [[ "$GOT" != "$DIGEST" ]]; then
   echo "ERROR: $REPOSITORY now has digest $GOT, not the built $DIGEST" >&2
   exit 1
 fi
 echo "pushed $REPOSITORY@$DIGEST"
+
+# The SBOM and provenance, as OCI 1.1 artifacts whose `subject` is the image: each under the tag
+# sha256-<hex>.sbom / sha256-<hex>.provenance of the same repository, so that any registry takes
+# them and any client finds them by name; a registry with the OCI 1.1 referrers API also lists
+# them as the image's referrers.
+[[ "$ATTACH" == 1 && -n "$ATTACHMENTS" ]] || exit 0
+NAME="${REPOSITORY%@*}"
+[[ "${NAME##*/}" == *:* ]] && NAME="${NAME%:*}"
+for kind in sbom provenance; do
+  dest="$NAME:${DIGEST/:/-}.$kind"
+  if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$base/$ATTACHMENTS:$kind" "docker://$dest" >&2; then
+    echo "ERROR: the image was pushed, but the registry did not take its $kind at $dest (see skopeo's message above); push again with --no-attachments to leave them out" >&2
+    exit 1
+  fi
+  echo "attached the $kind: $dest"
+done

@@ -157,6 +157,26 @@ skopeo copy --src-tls-verify=false "docker://127.0.0.1:$PORT/example:v1" "oci:$S
 pulled="$(skopeo inspect "oci:$SCRATCH/pulled:v1" --format '{{.Digest}}')"
 [[ "$pulled" == "$DIGEST" ]] || fail "pulled back $pulled, pushed $DIGEST"
 echo "ok: pushed to a registry on 127.0.0.1:$PORT and pulled back: same digest"
+# The push attached the SBOM and provenance: OCI 1.1 artifacts whose subject is the image, under
+# tags named after its digest, holding the very files `bazel build //app:image.sbom` makes.
+for kind in sbom provenance; do
+  expect_in "$SCRATCH/push.log" "attached the $kind: 127.0.0.1:$PORT/example:${DIGEST/:/-}.$kind"
+  curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://127.0.0.1:$PORT/v2/example/manifests/${DIGEST/:/-}.$kind" >"$SCRATCH/$kind.manifest.json" \
+    || fail "the registry has no $kind for the image"
+  want="$BIN/app/image.spdx.json"; [[ $kind == provenance ]] && want="$BIN/app/image.provenance.json"
+  python3 - "$SCRATCH/$kind.manifest.json" "$DIGEST" "$PORT" "$want" <<'PY' || fail "the $kind attached to the image is not the built one"
+import hashlib, json, sys, urllib.request
+manifest = json.load(open(sys.argv[1]))
+assert manifest["subject"]["digest"] == sys.argv[2], manifest["subject"]
+assert manifest["artifactType"] in ("application/spdx+json", "application/vnd.in-toto+json"), manifest
+layer = manifest["layers"][0]
+blob = urllib.request.urlopen("http://127.0.0.1:%s/v2/example/blobs/%s" % (sys.argv[3], layer["digest"])).read()
+assert hashlib.sha256(blob).hexdigest() == layer["digest"].split(":")[1]
+assert blob == open(sys.argv[4], "rb").read(), "the registry holds another file than " + sys.argv[4]
+PY
+done
+echo "ok: the push attached the SBOM and provenance (subject $DIGEST), byte for byte the built ones"
 # A registry that is not there: a clear error, non-zero exit.
 DEAD="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$DEAD/example:v1" --dest-tls-verify=false \
@@ -194,6 +214,45 @@ expect_in "$SCRATCH/push-auth.log" "pushed 127.0.0.1:$APORT/example:v1@$DIGEST"
 pulled="$(skopeo inspect --tls-verify=false --creds "pusher:s3cret-$APORT" "docker://127.0.0.1:$APORT/example:v1" --format '{{.Digest}}')"
 [[ "$pulled" == "$DIGEST" ]] || fail "the registry with a password holds $pulled, pushed $DIGEST"
 echo "ok: a registry with a password: refused without credentials; with --dest-creds pushed and checked $DIGEST"
+# A signed push (GPG, skopeo's simple signing; signatures in a lookaside directory that
+# registries.d names): podman, with a policy.json that requires a signature by key A for this
+# registry, pulls the image signed by A and refuses an unsigned one and one signed by key B.
+export GNUPGHOME="$SCRATCH/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+for who in A B; do
+  gpg --batch --passphrase '' --quick-gen-key "pyimage test $who <$who@pyimage.test>" default default never >/dev/null 2>&1
+done
+mapfile -t FPR < <(gpg --list-secret-keys --with-colons 2>/dev/null | awk -F: '$1 == "sec" {want = 1} $1 == "fpr" && want {print $10; want = 0}')
+[[ ${#FPR[@]} -eq 2 ]] || fail "gpg made ${#FPR[@]} keys, not 2"
+gpg --export --armor "${FPR[0]}" >"$SCRATCH/keyA.pub"
+SIGHOME="$SCRATCH/sighome"  # podman reads registries.d from $HOME/.config/containers
+mkdir -p "$SIGHOME/.config/containers/registries.d" "$SCRATCH/sigs"
+printf 'default-docker:\n  lookaside: file://%s\n  lookaside-staging: file://%s\n' "$SCRATCH/sigs" "$SCRATCH/sigs" \
+  >"$SIGHOME/.config/containers/registries.d/default.yaml"
+push_as() {  # push_as REPO LOG [ARGS...]: bazel run //app:image.push to 127.0.0.1:$PORT/REPO:v1
+  local repo="$1" log="$2"; shift 2
+  bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$PORT/$repo:v1" --dest-tls-verify=false \
+    --registries.d "$SIGHOME/.config/containers/registries.d" "$@" >"$SCRATCH/$log" 2>&1 \
+    || { cat "$SCRATCH/$log" >&2; fail "push of $repo failed"; }
+  expect_in "$SCRATCH/$log" "pushed 127.0.0.1:$PORT/$repo:v1@$DIGEST"
+}
+push_as signed push-signed.log --sign-by "${FPR[0]}"
+expect_in "$SCRATCH/push-signed.log" "Signing manifest"
+push_as unsigned push-unsigned.log
+push_as otherkey push-otherkey.log --sign-by "${FPR[1]}"
+cat >"$SCRATCH/policy.json" <<JSON
+{"default": [{"type": "reject"}],
+ "transports": {"docker": {"127.0.0.1:$PORT": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "$SCRATCH/keyA.pub"}]}}}
+JSON
+pull_signed() { HOME="$SIGHOME" podman_ pull --tls-verify=false --signature-policy "$SCRATCH/policy.json" "127.0.0.1:$PORT/$1:v1"; }
+pull_signed signed >"$SCRATCH/pull-signed.log" 2>&1 || { cat "$SCRATCH/pull-signed.log" >&2; fail "podman refused the image signed by key A"; }
+if pull_signed unsigned >"$SCRATCH/pull-unsigned.log" 2>&1; then fail "podman pulled an unsigned image"; fi
+expect_in "$SCRATCH/pull-unsigned.log" "A signature was required, but no signature exists"
+if pull_signed otherkey >"$SCRATCH/pull-otherkey.log" 2>&1; then fail "podman pulled an image signed by another key"; fi
+expect_in "$SCRATCH/pull-otherkey.log" "Invalid GPG signature"
+echo "ok: signed push: podman's policy takes the image signed by key A, refuses the unsigned one and the one signed by key B"
+gpgconf --kill gpg-agent 2>/dev/null || true
+unset GNUPGHOME
 # --repository with no value: the usage, exit 2 (not bash's "unbound variable").
 set +e
 bazel run "$DC" //app:image.push -- --repository >"$SCRATCH/push-novalue.log" 2>&1

@@ -8,7 +8,10 @@ In:  the image's manifest digest; the base layer tar (its dpkg status entries sa
      them, with the sdist each built wheel came from; the app layer tar.
 Out: the SBOM and the provenance statement, both reproducible: no clock (the creation time is
      SOURCE_DATE_EPOCH), no random identifier (the namespace is made from the image digest), keys
-     and lists sorted.
+     and lists sorted; and an OCI layout of the two as artifacts attached to the image (OCI 1.1
+     manifests with `subject` = the image manifest, `artifactType` application/spdx+json and
+     application/vnd.in-toto+json, an empty config), named `sbom` and `provenance` in its
+     index.json, which `NAME.push` pushes next to the image.
 
 Every package in the SBOM is one the image holds, found in its layers; a wheel file or .deb
 given without a counterpart in the layers, or a layer entry without its file, is an error that
@@ -18,7 +21,7 @@ Usage: make_sbom.py --name NAME --label LABEL --digest FILE --epoch N --rules-ve
                     --base TAR [--deb FILE ...] --python-tar TAR --python-version V
                     --python-source-url URL --python-source-sha256 HEX
                     --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] --app TAR --app-label L
-                    --sbom OUT --provenance OUT
+                    --layout IMAGE_LAYOUT --sbom OUT --provenance OUT --attachments OUT_DIR
 """
 
 import argparse
@@ -309,6 +312,46 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
     }
 
 
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+def attachments(layout, out, files, created):
+    """An OCI layout at out: each (ref name, path, media type) of files as an artifact manifest
+    whose subject is the image manifest of the OCI layout at layout."""
+    with open(os.path.join(layout, "index.json")) as f:
+        image = json.load(f)["manifests"][0]
+    subject = {k: image[k] for k in ("mediaType", "digest", "size")}
+    blobs = os.path.join(out, "blobs", "sha256")
+    os.makedirs(blobs)
+
+    def blob(data, media_type):
+        digest = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(blobs, digest), "wb") as f:
+            f.write(data)
+        return {"mediaType": media_type, "digest": "sha256:" + digest, "size": len(data)}
+
+    empty = blob(b"{}", "application/vnd.oci.empty.v1+json")
+    manifests = []
+    for ref, path, media_type in files:
+        with open(path, "rb") as f:
+            layer = blob(f.read(), media_type)
+        manifest = {
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": media_type, "config": empty, "layers": [layer], "subject": subject,
+            "annotations": {"org.opencontainers.image.created": created},
+        }
+        descriptor = blob(canonical(manifest), manifest["mediaType"])
+        descriptor["artifactType"] = media_type
+        descriptor["annotations"] = {"org.opencontainers.image.ref.name": ref}
+        manifests.append(descriptor)
+    with open(os.path.join(out, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(out, "index.json"), "wb") as f:
+        f.write(canonical({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": manifests}))
+
+
 def write_json(path, obj):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -335,8 +378,10 @@ def main(argv=None):
     parser.add_argument("--built", action="append", default=[], help="WHEEL=SDIST: a wheel built from that sdist")
     parser.add_argument("--app", required=True)
     parser.add_argument("--app-label", required=True)
+    parser.add_argument("--layout", required=True, help="the image's OCI layout")
     parser.add_argument("--sbom", required=True)
     parser.add_argument("--provenance", required=True)
+    parser.add_argument("--attachments", required=True, help="the OCI layout of both, to write")
     args = parser.parse_args(argv)
     try:
         with open(args.digest) as f:
@@ -354,6 +399,11 @@ def main(argv=None):
         app_sha256 = sha256_file(args.app)
         write_json(args.sbom, sbom(args, digest, debs, python, wheels, app_sha256))
         write_json(args.provenance, provenance(args, digest, debs, python, wheels, app_sha256))
+        created = datetime.datetime.fromtimestamp(args.epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        attachments(args.layout, args.attachments, [
+            ("sbom", args.sbom, "application/spdx+json"),
+            ("provenance", args.provenance, "application/vnd.in-toto+json"),
+        ], created)
     except (SbomError, OSError, tarfile.TarError, zipfile.BadZipFile) as err:
         sys.exit("ERROR: SBOM of %s: %s" % (args.label, err))
 
