@@ -16,7 +16,7 @@
 # and mount; setpriv enters the builder as an ordinary user), xz-utils (a fake release tarball), procps
 # (pkill: tests/e2e/remote_cache_http_test.sh kills the cache server mid-build), podman with runc, skopeo and
 # umoci (to load, run and check images; no Docker daemon is needed), and the servers the tests
-# start on 127.0.0.1: docker-registry (push; apache2-utils' htpasswd for its password file; gpg for signed pushes), nginx-light (WebDAV remote cache) and BuildGrid
+# start on 127.0.0.1: docker-registry (push; apache2-utils' htpasswd for its password file; gpg for signed pushes), docker.io (a Docker engine of the test's own: tests/e2e/docker_test.sh), nginx-light (WebDAV remote cache) and BuildGrid
 # (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
   python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
-  apache2-utils gpg gpg-agent
+  apache2-utils gpg gpg-agent docker.io
 )
 
 SUDO=""

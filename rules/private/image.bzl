@@ -372,7 +372,8 @@ def py_image(
     `:image.provenance` an in-toto statement with a SLSA provenance v1 predicate
     (`image.provenance.json`: the digest as subject, every input with its sha256); both are
     reproducible and are built only when asked for. `bazel run :image.load` loads it
-    into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool);
+    into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool; a
+    first argument `docker` or `podman` picks it);
     `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo, checks that the
     registry holds the same digest, and attaches the SBOM and provenance (OCI 1.1 artifacts with
     the image as `subject`, tagged `sha256-<hex>.sbom` and `.provenance`; `--no-attachments`

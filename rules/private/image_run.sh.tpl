@@ -11,15 +11,21 @@ ARCHIVE="$base/@@ARCHIVE@@" LAYOUT="$base/@@LAYOUT@@" DIGEST="$(cat "$base/@@DIG
 ATTACHMENTS="@@ATTACHMENTS@@"
 
 if [[ "$MODE" == load ]]; then
-  # Arguments go to the tool before `load`, for example: -- --root DIR --runtime runc
-  for tool in podman docker; do
+  # Arguments go to the tool before `load`, for example: -- --root DIR --runtime runc. A first
+  # argument `docker` or `podman` picks that tool (default: podman if installed, else docker),
+  # for example: -- docker -H unix:///run/other/docker.sock
+  TOOLS=(podman docker)
+  if [[ $# -gt 0 && ( "$1" == docker || "$1" == podman ) ]]; then
+    TOOLS=("$1"); shift
+  fi
+  for tool in "${TOOLS[@]}"; do
     if command -v "$tool" >/dev/null 2>&1; then
       "$tool" "$@" load -i "$ARCHIVE"
       echo "loaded $REPO_TAG (manifest $DIGEST) into $tool; $tool lists it by its image ID, the digest of its config, not of the manifest"
       exit 0
     fi
   done
-  echo "ERROR: neither podman nor docker is installed; install one, or use the OCI layout $LAYOUT" >&2
+  echo "ERROR: $(IFS=/; echo "${TOOLS[*]}") is not installed; install podman or docker, or use the OCI layout $LAYOUT" >&2
   exit 1
 fi
 
