@@ -31,6 +31,7 @@ DEFS_FILES = [
     "rules/private/digests.bzl",
     "rules/private/image.bzl",
     "rules/private/listing.bzl",
+    "rules/private/outdated.bzl",
     "rules/private/pex.bzl",
     "rules/private/pip.bzl",
     "rules/private/pytest.bzl",

@@ -1,7 +1,7 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "image_digests_test", "py_image", "py_pex_binary", "py_pytest_test", "tar_listing_test", "wheel_lock")
+load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "image_digests_test", "py_image", "py_pex_binary", "py_pytest_test", "pyimage_outdated", "tar_listing_test", "wheel_lock")
 ```
 
 Repository setup: `@rules_pyimage//rules:extensions.bzl` (bzlmod, MODULE.bazel) or
@@ -13,6 +13,7 @@ load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs 
 load("//rules/private:digests.bzl", _image_digests_test = "image_digests_test")
 load("//rules/private:image.bzl", _py_image = "py_image")
 load("//rules/private:listing.bzl", _tar_listing_test = "tar_listing_test")
+load("//rules/private:outdated.bzl", _pyimage_outdated = "pyimage_outdated")
 load("//rules/private:pex.bzl", _py_pex_binary = "py_pex_binary")
 load("//rules/private:pip.bzl", _wheel_lock = "wheel_lock")
 load("//rules/private:pytest.bzl", _py_pytest_test = "py_pytest_test")
@@ -32,3 +33,4 @@ wheel_lock = _wheel_lock
 WheelInfo = _WheelInfo
 py_pex_binary = _py_pex_binary
 py_image = _py_image
+pyimage_outdated = _pyimage_outdated

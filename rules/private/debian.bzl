@@ -2,7 +2,7 @@
 rule is in debian_repository.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
-load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:lock.bzl", "lock_info", "update_and_test", "update_command")
 load("//rules/private:providers.bzl", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
@@ -10,7 +10,7 @@ _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
 _APT_SOURCES = Label("//rules/private/tools:apt_sources")
 
 def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd64", **kwargs):
-    """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale.
+    """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale; `NAME` is the lock itself, for `pyimage_outdated`.
 
     ```starlark
     load("@rules_pyimage//rules:defs.bzl", "debian_lock")
@@ -30,16 +30,28 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd6
     so it is tagged `requires-network`).
 
     Args:
-      name: the lock's name; the targets are `NAME.update` and `NAME_test`.
+      name: the lock's name; the targets are `NAME` (for `pyimage_outdated`), `NAME.update` and
+        `NAME_test`.
       packages: the list file: one package name a line, `!NAME` to leave out a dependency that
         nothing in the image runs, `#` comments.
       lock: the lock file (JSON), written by `NAME.update`.
       release: the Debian release, for example "bookworm".
       architecture: the Debian architecture, for example "amd64".
-      **kwargs: passed to both targets (for example `visibility`).
+      **kwargs: passed to the three targets (for example `visibility`).
     """
     if not release or not architecture:
         fail("debian_lock %s: 'release' and 'architecture' must not be empty (for example \"bookworm\", \"amd64\")" % name)
+    # Public unless told otherwise: a report (`pyimage_outdated`) anywhere may name it.
+    lock_info(
+        name = name,
+        kind = "debian",
+        lock = lock,
+        source = packages,
+        update_command = update_command(name),
+        release = release,
+        architecture = architecture,
+        **dict({"visibility": ["//visibility:public"]}, **kwargs)
+    )
     update_and_test(
         name = name,
         tool = _LOCK_TOOL,

@@ -1,7 +1,38 @@
 """The pair of targets behind every lock-like file: a `bazel run` target that rewrites it in the
 source tree and a test that fails, naming that command, when it is out of date."""
 
+load("//rules/private:providers.bzl", "LockInfo")
 load("//rules/private:py.bzl", "py_binary", "py_test")
+
+def update_command(name):
+    """The command that refreshes the lock `name` of the current package."""
+    return "bazel run //%s:%s.update" % (native.package_name(), name)
+
+def _lock_info_impl(ctx):
+    return [
+        DefaultInfo(files = depset([ctx.file.lock, ctx.file.source])),
+        LockInfo(
+            kind = ctx.attr.kind,
+            lock = ctx.file.lock,
+            source = ctx.file.source,
+            update_command = ctx.attr.update_command,
+            release = ctx.attr.release,
+            architecture = ctx.attr.architecture,
+        ),
+    ]
+
+lock_info = rule(
+    implementation = _lock_info_impl,
+    doc = "What a lock is made from and how it is refreshed (`LockInfo`), as the target `NAME` of `debian_lock` and `wheel_lock`, for `pyimage_outdated`.",
+    attrs = {
+        "kind": attr.string(mandatory = True, values = ["debian", "wheel"], doc = "The kind of lock."),
+        "lock": attr.label(mandatory = True, allow_single_file = True, doc = "The lock file."),
+        "source": attr.label(mandatory = True, allow_single_file = True, doc = "The package list or requirements.in it is resolved from."),
+        "update_command": attr.string(mandatory = True, doc = "The command that refreshes it."),
+        "release": attr.string(doc = "A Debian lock's release."),
+        "architecture": attr.string(doc = "A Debian lock's architecture."),
+    },
+)
 
 def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None, deps = [], test_tags = [], **kwargs):
     """Declares `NAME.update` (runs `tool update`) and the test (runs `tool check`).
@@ -22,7 +53,7 @@ def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None,
       **kwargs: passed to both.
     """
     package = native.package_name()
-    command = "'--update-command=bazel run //%s:%s.update'" % (package, name)
+    command = "'--update-command=%s'" % update_command(name)
     read = ["%s=$(rootpath %s)" % (flag, f) for flag, f in inputs.items()]
     in_tree = ["%s=%s" % (flag, package + "/" + f if package else f) for flag, f in files.items()]
     in_runfiles = ["%s=$(rootpath %s)" % (flag, f) for flag, f in files.items()]

@@ -1,11 +1,11 @@
 """The lock targets of a pip-tools lock (`wheel_lock`)."""
 
-load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:lock.bzl", "lock_info", "update_and_test", "update_command")
 
 _LOCK_TOOL = Label("//rules/private/tools:wheel_lock.py")
 
 def wheel_lock(name, requirements, lock, **kwargs):
-    """A pip-tools lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale.
+    """A pip-tools lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale; `NAME` is the lock itself, for `pyimage_outdated`.
 
     ```starlark
     load("@rules_pyimage//rules:defs.bzl", "wheel_lock")
@@ -19,11 +19,21 @@ def wheel_lock(name, requirements, lock, **kwargs):
     when the result differs (tagged `requires-network`).
 
     Args:
-      name: the lock's name; the targets are `NAME.update` and `NAME_test`.
+      name: the lock's name; the targets are `NAME` (for `pyimage_outdated`), `NAME.update` and
+        `NAME_test`.
       requirements: the `requirements.in` file.
       lock: the lock file it writes.
-      **kwargs: passed to both targets.
+      **kwargs: passed to the three targets.
     """
+    # Public unless told otherwise: a report (`pyimage_outdated`) anywhere may name it.
+    lock_info(
+        name = name,
+        kind = "wheel",
+        lock = lock,
+        source = requirements,
+        update_command = update_command(name),
+        **dict({"visibility": ["//visibility:public"]}, **kwargs)
+    )
     update_and_test(
         name = name,
         tool = _LOCK_TOOL,

@@ -71,3 +71,15 @@ BinaryDepsInfo = provider(
         "sdists": "(depset[File]) the sdists of `built`",
     },
 )
+
+LockInfo = provider(
+    doc = "A lock made by `debian_lock` or `wheel_lock`, for `pyimage_outdated`.",
+    fields = {
+        "kind": "(str) \"debian\" or \"wheel\"",
+        "lock": "(File) the lock",
+        "source": "(File) what it is resolved from: the package list, or requirements.in",
+        "update_command": "(str) the command that refreshes it",
+        "release": "(str) a Debian lock's release, for example \"bookworm\"; empty for a wheel lock",
+        "architecture": "(str) a Debian lock's architecture, for example \"amd64\"; empty for a wheel lock",
+    },
+)

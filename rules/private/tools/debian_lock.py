@@ -172,16 +172,20 @@ def prune(packages, names, excluded):
     return [p for p in packages if p["name"] in keep]
 
 
-def resolve_lock(names, excluded, release, arch):
-    with tempfile.TemporaryDirectory(prefix="pyimage-apt.") as root:
-        apt = PrivateApt(root, release, arch)
-        apt.update()
-        index = apt.index()
-        packages = []
-        for key in apt.resolve(names):
-            if key not in index:
-                raise LockError("apt chose %s %s (%s) but no index lists it" % key)
-            packages.append(index[key])
+def resolve_lock(names, excluded, release, arch, apt=None):
+    """The lock apt resolves now for names (on apt, an updated PrivateApt of that release and
+    architecture, when given: tools/outdated.py resolves several lists on one)."""
+    if apt is None:
+        with tempfile.TemporaryDirectory(prefix="pyimage-apt.") as root:
+            apt = PrivateApt(root, release, arch)
+            apt.update()
+            return resolve_lock(names, excluded, release, arch, apt)
+    index = apt.index()
+    packages = []
+    for key in apt.resolve(names):
+        if key not in index:
+            raise LockError("apt chose %s %s (%s) but no index lists it" % key)
+        packages.append(dict(index[key]))
     packages = prune(packages, names, set(excluded))
     kept = set(p["name"] for p in packages)
     for p in packages:

@@ -112,11 +112,11 @@ class Index:
     anything here. The file is downloaded below and kept only when its sha256 is in the lock.
     """
 
-    def __init__(self, python_version, platforms):
+    def __init__(self, python_version, platforms, quiet=False):
         os.environ.setdefault("PIP_NO_INPUT", "1")  # never wait for a password prompt
         # pip's warnings (an index page it skips, a location that is not there) go to stderr,
         # which the repository rule shows only when the fetch fails; its notes stay quiet.
-        logging.getLogger("pip").setLevel(logging.WARNING)
+        logging.getLogger("pip").setLevel(logging.ERROR if quiet else logging.WARNING)
         try:
             from pip._internal.commands import create_command
             from pip._internal.models.target_python import TargetPython

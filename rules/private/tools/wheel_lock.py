@@ -98,7 +98,8 @@ def main(argv=None):
             compile_lock(os.path.basename(requirements), out, args.update_command, extra)
         finally:
             os.chdir(cwd)
-        new = open(out).read()
+        with open(out) as f:
+            new = f.read()
         if args.mode == "check":
             if body(new) != body(old):
                 sys.stdout.writelines(l + "\n" for l in difflib.unified_diff(

@@ -1,0 +1,271 @@
+"""What has moved upstream since the locks were made: one report for every lock of a workspace.
+
+In:  a manifest (JSON, written by `pyimage_outdated`): each lock (kind `debian` or `wheel`, its
+     file, its package list or requirements.in, its update command; a Debian lock's release and
+     architecture), the images with their SBOMs (which images hold which package), and the
+     CPython versions of the toolchain table.
+Out: the report on stdout, most urgent first:
+     - Debian packages whose version apt resolves now differs from the lock's, from the release
+       or its security suite (security updates marked and listed first), with the lock's
+       update command;
+     - locked Python packages with a newer release on the index (yanked and pre-releases left
+       out): the newest that requirements.in allows and, when it differs, the newest of all,
+       with the command that takes it;
+     - CPython releases newer than the table's, as Debian's archive carries them (its python3.X
+       source packages in oldstable, stable, testing and unstable; python.org is not asked);
+     Each line names the images that hold the package. Exit status 1 when a security update is
+     pending (so a scheduled job can open a change), 0 otherwise; 2 when a source cannot be read.
+
+The mirrors are this machine's apt and pip configuration, as for the locks themselves.
+
+Usage: outdated.py --manifest FILE [--root DIR] [--no-cpython]   (paths in the manifest are
+       relative to DIR, default: the working directory, which `bazel run` makes the runfiles)
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from rules.private.tools import debian_lock, fetch_wheels
+
+SOURCE_SUITES = ["oldstable", "stable", "testing", "unstable"]
+
+
+class OutdatedError(Exception):
+    pass
+
+
+def holders(images, kind, name):
+    """The labels of the images whose SBOM lists a package of that kind ("deb", "pypi") and name."""
+    found = []
+    for image in images:
+        for pkg in image["packages"]:
+            for ref in pkg.get("externalRefs", []):
+                loc = ref.get("referenceLocator", "")
+                if loc.startswith("pkg:%s/" % kind) and loc.split("@", 1)[0].rsplit("/", 1)[-1] == name:
+                    found.append(image["label"])
+    return sorted(set(found))
+
+
+def affects(labels, default="no image of this report holds it"):
+    return "images: " + (", ".join(labels) if labels else default)
+
+
+# --- Debian --------------------------------------------------------------------------------------
+
+def debian_updates(locks, images, lines):
+    """(security count) after appending the Debian lines: apt's resolution now against each lock."""
+    security = 0
+    by_target = {}
+    for lock in locks:
+        by_target.setdefault((lock["release"], lock["architecture"]), []).append(lock)
+    found = []
+    for (release, arch), group in sorted(by_target.items()):
+        with tempfile.TemporaryDirectory(prefix="pyimage-outdated-apt.") as root:
+            apt = debian_lock.PrivateApt(root, release, arch)
+            apt.update()
+            for lock in group:
+                names, excluded = debian_lock.read_list(lock["source"])
+                old = debian_lock.read_lock(lock["lock"])
+                if old is None:
+                    raise OutdatedError("%s is empty; make it with: %s" % (lock["lock_label"], lock["update"]))
+                new = debian_lock.resolve_lock(names, excluded, release, arch, apt)
+                before = {p["name"]: p for p in old["packages"]}
+                for p in new["packages"]:
+                    b = before.get(p["name"])
+                    if b is None or b["version"] == p["version"]:
+                        continue
+                    is_security = p["suite"].endswith(debian_lock.SECURITY_SUFFIX)
+                    used = holders(images, "deb", p["name"]) if lock["role"] == "image" else []
+                    found.append((0 if is_security else 1, p["name"], "  %s %s -> %s%s  (%s, lock %s)  %s  take it: %s" % (
+                        p["name"], b["version"], p["version"], " [security]" if is_security else "",
+                        p["suite"], lock["label"],
+                        affects(used, "the hermetic builder: every compile" if lock["role"] == "builder" else
+                                "no image of this report holds it"),
+                        lock["update"])))
+                    security += is_security
+    if found:
+        lines.append("Debian packages (security updates first):")
+        lines += [text for _, _, text in sorted(found)]
+    return security
+
+
+# --- Python --------------------------------------------------------------------------------------
+
+def requirements(path):
+    """{normalized name: (line, SpecifierSet)} of the direct requirements in a requirements.in."""
+    from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+    found = {}
+    with open(path) as f:
+        for raw in f:
+            line = raw.split("#", 1)[0].strip()
+            if not line or line.startswith("-"):
+                continue
+            try:
+                req = Requirement(line)
+            except InvalidRequirement as err:
+                raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err))
+            found[fetch_wheels.normalize(req.name)] = (line, req.specifier)
+    return found
+
+
+def newest(index, name, pinned, specifier=None):
+    """The newest release of name on the index (no yanked one; pre-releases only for a pinned
+    pre-release) that specifier allows, or None."""
+    from pip._vendor.packaging.version import Version
+    pinned = Version(pinned)
+    best = None
+    for candidate in index.finder.find_all_candidates(name):
+        version = candidate.version
+        if candidate.link.is_yanked or (version.is_prerelease and not pinned.is_prerelease):
+            continue
+        if specifier is not None and not specifier.contains(version, prereleases=True):
+            continue
+        if best is None or version > best:
+            best = version
+    return best
+
+
+def python_updates(locks, images, lines):
+    found = []
+    index = None
+    for lock in locks:
+        if index is None:
+            index = fetch_wheels.Index("3.13", ["any"], quiet=True)
+        with open(lock["lock"]) as f:
+            pins = fetch_wheels.parse_lock(f.read())
+        direct = requirements(lock["source"])
+        for key, pin in sorted(pins.items()):
+            from pip._vendor.packaging.version import Version
+            latest = newest(index, pin["name"], pin["version"])
+            if latest is None or latest <= Version(pin["version"]):
+                continue
+            used = holders(images, "pypi", fetch_wheels.normalize(pin["name"]).replace("_", "-"))
+            where = affects(used, "the rules' own tools" if lock["role"] == "tools" else "no image of this report holds it")
+            take = "%s -- --upgrade-package %s" % (lock["update"], pin["name"])
+            if key in direct:
+                line, spec = direct[key]
+                allowed = newest(index, pin["name"], pin["version"], spec)
+                if allowed is not None and allowed > Version(pin["version"]):
+                    found.append("  %s %s -> %s within requirements.in (lock %s)  %s  take it: %s" % (
+                        pin["name"], pin["version"], allowed, lock["label"], where, take))
+                if allowed != latest:
+                    found.append("  %s %s -> %s outside requirements.in's '%s' (lock %s)  %s  take it: widen "
+                                 "that line of %s, then %s" % (pin["name"], pin["version"], latest, line,
+                                                               lock["label"], where, lock["source_label"], take))
+            else:
+                found.append("  %s %s -> %s, pulled in by another requirement (lock %s)  %s  take it: %s" % (
+                    pin["name"], pin["version"], latest, lock["label"], where, take))
+    if found:
+        lines.append("Python packages:")
+        lines += found
+
+
+# --- CPython -------------------------------------------------------------------------------------
+
+def debian_cpython_releases():
+    """{minor: set of upstream versions} of Debian's python3.X source packages in SOURCE_SUITES."""
+    archive, _, keyring = debian_lock.mirrors()
+    signed = " [signed-by=%s]" % keyring if keyring else ""
+    with tempfile.TemporaryDirectory(prefix="pyimage-outdated-src.") as root:
+        for d in ["etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
+                  "var/lib/apt/lists/partial", "var/lib/dpkg"]:
+            os.makedirs(os.path.join(root, d))
+        open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
+        with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
+            f.write("".join("deb-src%s %s %s main\n" % (signed, uri, s) for uri in archive for s in SOURCE_SUITES))
+        config = os.path.join(root, "apt.conf")
+        with open(config, "w") as f:
+            # A suite past its Valid-Until is still signed; its Sources still say what it carries.
+            f.write('Dir "%s/";\nDir::State::status "%s/var/lib/dpkg/status";\nAPT::Sandbox::User "root";\n'
+                    'Acquire::Languages "none";\nAcquire::Check-Valid-Until "false";\n' % (root, root))
+        out = subprocess.run(["apt-get", "update", "-q"], env=dict(os.environ, APT_CONFIG=config, LC_ALL="C"),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if out.returncode != 0 or re.search(r"^E: ", out.stdout, re.M):
+            raise OutdatedError("apt-get update of Debian's source indexes failed:\n%s" % out.stdout[-1500:])
+        releases = {}
+        for name in os.listdir(os.path.join(root, "var/lib/apt/lists")):
+            if not name.endswith("_Sources"):
+                continue
+            with open(os.path.join(root, "var/lib/apt/lists", name), encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            for minor, version in re.findall(r"^Package: python(3\.\d+)\n(?:[^\n]+\n)*?Version: (?:\d+:)?([0-9.]+)[-+]",
+                                             text, re.M):
+                releases.setdefault(minor, set()).add(version)
+    return releases
+
+
+def version_key(v):
+    return tuple(int(x) for x in v.split("."))
+
+
+def cpython_updates(versions, images, lines):
+    releases = debian_cpython_releases()
+    found = []
+    minors = {}
+    for v in versions:
+        minors.setdefault(v.rsplit(".", 1)[0], []).append(v)
+    for minor, table in sorted(minors.items(), key=lambda kv: version_key(kv[0])):
+        have = max(table, key=version_key)
+        newer = sorted((r for r in releases.get(minor, ()) if r.count(".") == 2 and version_key(r) > version_key(have)),
+                       key=version_key)
+        if not newer:
+            continue
+        used = sorted({img["label"] for img in images for p in img["packages"]
+                       if p["name"] == "CPython" and p.get("versionInfo", "").rsplit(".", 1)[0] == minor})
+        found.append("  CPython %s -> %s (Debian's python%s)  %s  take it: add %s to toolchains/versions.bzl "
+                     "(python.org's URL and sha256) and to python_versions" % (
+                         have, newer[-1], minor, affects(used), newer[-1]))
+    top = max(minors, key=version_key)
+    for minor in sorted(releases, key=version_key):
+        if version_key(minor) > version_key(top):
+            found.append("  CPython %s: a newer minor release than the table's (Debian's python%s has %s)  take it: "
+                         "add it to toolchains/versions.bzl for the upgrade path" % (
+                             minor, minor, max(releases[minor], key=version_key)))
+    if found:
+        lines.append("CPython (newer releases, as Debian's archive carries them):")
+        lines += found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--root", default=None)
+    parser.add_argument("--no-cpython", action="store_true", help="leave out the CPython releases")
+    args = parser.parse_args(argv)
+    root = args.root or os.getcwd()  # `bazel run` starts it in its runfiles, where short paths lead
+    try:
+        with open(args.manifest) as f:
+            manifest = json.load(f)
+        for lock in manifest["locks"]:
+            for key in ("lock", "source"):
+                lock[key] = os.path.join(root, lock[key])
+        images = []
+        for image in manifest["images"]:
+            with open(os.path.join(root, image["sbom"])) as f:
+                images.append({"label": image["label"], "packages": json.load(f)["packages"]})
+        lines = []
+        security = debian_updates([l for l in manifest["locks"] if l["kind"] == "debian"], images, lines)
+        python_updates([l for l in manifest["locks"] if l["kind"] == "wheel"], images, lines)
+        if not args.no_cpython:
+            cpython_updates(manifest["python_versions"], images, lines)
+    except (OutdatedError, debian_lock.LockError, fetch_wheels.FetchError, OSError, ValueError, KeyError) as err:
+        print("ERROR: outdated: %s" % err, file=sys.stderr)
+        return 2
+    checked = "%d locks (%s)" % (len(manifest["locks"]), ", ".join(l["label"] for l in manifest["locks"]))
+    if not args.no_cpython:
+        checked += ", CPython " + ", ".join(manifest["python_versions"])
+    if not lines:
+        print("nothing is pending: %s are current" % checked)
+        return 0
+    print("\n".join(lines))
+    print("checked %s; %d security update%s pending" % (checked, security, "" if security == 1 else "s"))
+    return 1 if security else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
