@@ -2,7 +2,7 @@
 rule is in debian_repository.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
-load("//rules/private:lock.bzl", "lock_info", "update_and_test", "update_command")
+load("//rules/private:lock.bzl", "lock_info", "update_and_test")
 load("//rules/private:providers.bzl", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
@@ -41,17 +41,7 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd6
     """
     if not release or not architecture:
         fail("debian_lock %s: 'release' and 'architecture' must not be empty (for example \"bookworm\", \"amd64\")" % name)
-    # Public unless told otherwise: a report (`pyimage_outdated`) anywhere may name it.
-    lock_info(
-        name = name,
-        kind = "debian",
-        lock = lock,
-        source = packages,
-        update_command = update_command(name),
-        release = release,
-        architecture = architecture,
-        **dict({"visibility": ["//visibility:public"]}, **kwargs)
-    )
+    lock_info(name, "debian", lock, packages, release, architecture, **kwargs)
     update_and_test(
         name = name,
         tool = _LOCK_TOOL,

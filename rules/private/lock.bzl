@@ -21,7 +21,7 @@ def _lock_info_impl(ctx):
         ),
     ]
 
-lock_info = rule(
+_lock_info = rule(
     implementation = _lock_info_impl,
     doc = "What a lock is made from and how it is refreshed (`LockInfo`), as the target `NAME` of `debian_lock` and `wheel_lock`, for `pyimage_outdated`.",
     attrs = {
@@ -33,6 +33,20 @@ lock_info = rule(
         "architecture": attr.string(doc = "A Debian lock's architecture."),
     },
 )
+
+def lock_info(name, kind, lock, source, release = "", architecture = "", **kwargs):
+    """The target `name` of a lock macro: its `LockInfo`, public unless `visibility` says
+    otherwise (a `pyimage_outdated` anywhere may name it)."""
+    _lock_info(
+        name = name,
+        kind = kind,
+        lock = lock,
+        source = source,
+        update_command = update_command(name),
+        release = release,
+        architecture = architecture,
+        **dict({"visibility": ["//visibility:public"]}, **kwargs)
+    )
 
 def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None, deps = [], test_tags = [], **kwargs):
     """Declares `NAME.update` (runs `tool update`) and the test (runs `tool check`).

@@ -1,6 +1,6 @@
 """The lock targets of a pip-tools lock (`wheel_lock`)."""
 
-load("//rules/private:lock.bzl", "lock_info", "update_and_test", "update_command")
+load("//rules/private:lock.bzl", "lock_info", "update_and_test")
 
 _LOCK_TOOL = Label("//rules/private/tools:wheel_lock.py")
 
@@ -25,15 +25,7 @@ def wheel_lock(name, requirements, lock, **kwargs):
       lock: the lock file it writes.
       **kwargs: passed to the three targets.
     """
-    # Public unless told otherwise: a report (`pyimage_outdated`) anywhere may name it.
-    lock_info(
-        name = name,
-        kind = "wheel",
-        lock = lock,
-        source = requirements,
-        update_command = update_command(name),
-        **dict({"visibility": ["//visibility:public"]}, **kwargs)
-    )
+    lock_info(name, "wheel", lock, requirements, **kwargs)
     update_and_test(
         name = name,
         tool = _LOCK_TOOL,

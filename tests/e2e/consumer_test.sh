@@ -7,7 +7,8 @@
 #  1. Bazel 4.2.3, WORKSPACE: lock both (bazel run ...update), build //app:image, run it with
 #     podman as 65532, check what it prints;
 #  2. Bazel 7.7.1 (tools/bazel7.sh), bzlmod (MODULE.bazel), the same locks: build //app:image;
-#  3. the two manifest digests are equal.
+#  3. the two manifest digests are equal, and so are the two SBOMs and provenance statements;
+#     the SBOM lists the consumer's own packages; `bazel run //:outdated` reports on its locks.
 # Each Bazel builds cold in an output base of its own (the disk cache is shared, but no key of one
 # Bazel matches the other's: paths and configuration names differ).
 source "$(dirname "$0")/lib.sh"
@@ -33,7 +34,7 @@ bz 4 test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"
   || { tail -n 30 "$SCRATCH/lock-tests.log" >&2; fail "the consumer's lock tests fail right after the update"; }
 
 bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_json_file="$SCRATCH/exec4.json" \
-  //app:image //app:image.tar //app:app >"$SCRATCH/build4.log" 2>&1 \
+  //app:image //app:image.tar //app:app //app:image.sbom //app:image.provenance >"$SCRATCH/build4.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build4.log" >&2; fail "Bazel 4: bazel build //app:image failed"; }
 BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
 D4="$(cat "$BIN4/app/image.digest")"
@@ -57,13 +58,37 @@ expect_in "$SCRATCH/run.log" "speedups True &lt;ok&gt;"
 uid="$(podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --entrypoint /opt/pyimage/python/bin/python3 consumer/app:latest -c 'import os; print(os.getuid())' 2>&1)" \
   || fail "podman run of the consumer's interpreter failed: $uid"
 [[ "$uid" == 65532 ]] || fail "the consumer's image runs as '$uid', not 65532"
+# The SBOM lists the consumer's own base, interpreter and wheels, markupsafe as built from its sdist.
+python3 - "$BIN4/app/image.spdx.json" base/base.lock.json "$D4" <<'PY' || fail "the consumer's SBOM does not list what its image holds"
+import json, sys
+doc, lock, digest = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+names = {p["name"]: p for p in doc["packages"]}
+assert names["consumer/app:latest"]["checksums"][0]["checksumValue"] == digest.split(":")[1]
+assert names["CPython"]["versionInfo"] == "3.11.2", names["CPython"]
+assert {p["name"] for p in lock["packages"]} <= set(names), "Debian packages missing"
+built = [r["spdxElementId"] for r in doc["relationships"] if r["relationshipType"] == "GENERATED_FROM"]
+assert "SPDXRef-pypi-markupsafe" in built and "SPDXRef-pypi-pillow" not in built, built
+assert "pillow" in {p["name"].lower() for p in doc["packages"]}
+print("ok: the consumer's SBOM: %d packages, CPython 3.11.2, markupsafe from its sdist, Pillow's wheel" % len(doc["packages"]))
+PY
+# `bazel run //:outdated` on the consumer's locks: a report (exit 0, or 1 for a pending security
+# update), never an error.
+set +e
+bz 4 run --disk_cache="$DISK_CACHE" //:outdated >"$SCRATCH/outdated.log" 2>&1
+rc=$?
+set -e
+[[ $rc -le 1 ]] || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated exited $rc"; }
+grep -qF "2 locks (//app:requirements, //base:base)" "$SCRATCH/outdated.log" \
+  || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated did not report on the consumer's two locks"; }
+echo "ok: bazel run //:outdated in the consumer (exit $rc): $(tail -n 1 "$SCRATCH/outdated.log")"
 
 # --- 2. Bazel 7, bzlmod ----------------------------------------------------------------------------
 B7=("$ROOT/tools/bazel7.sh")
 # Bazel 7's output base for this scratch workspace lives under tools/bazel7.sh's output user root.
 trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 # --output_groups=+digest: Bazel 7 takes from the disk cache only the outputs asked for.
-"${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:image //app:image.tar //app:app >"$SCRATCH/build7.log" 2>&1 \
+"${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:image //app:image.tar //app:app \
+  //app:image.sbom //app:image.provenance >"$SCRATCH/build7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
 BIN7="$("${B7[@]}" info bazel-bin 2>"$SCRATCH/info7.log")" || { cat "$SCRATCH/info7.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
 [[ -f "$BIN7/app/image.digest" ]] || { ls -la "$BIN7" "$BIN7/app" >&2 || true; tail -n 20 "$SCRATCH/build7.log" >&2; fail "Bazel 7: no $BIN7/app/image.digest"; }
@@ -78,4 +103,8 @@ n7="$(grep -c '^action ' "$SCRATCH/aquery7.txt" || true)"
 # --- 3. the same image -----------------------------------------------------------------------------
 [[ "$D4" == "$D7" ]] || fail "the consumer's image differs: Bazel 4 (WORKSPACE) $D4, Bazel 7 (bzlmod) $D7"
 echo "ok: the consumer's //app:image is $D4 on Bazel 4.2.3 (WORKSPACE) and on Bazel 7.7.1 (bzlmod): equal"
+for f in image.spdx.json image.provenance.json; do
+  cmp -s "$BIN4/app/$f" "$BIN7/app/$f" || fail "the consumer's $f differs between Bazel 4 and Bazel 7"
+done
+echo "ok: its SBOM and provenance are the same bytes on both ($(sha256sum <"$BIN4/app/image.spdx.json" | cut -c1-16)…)"
 echo "  locks made from empty files: $(grep -c '"name"' base/base.lock.json) Debian packages, $(grep -c '==' app/requirements.lock.txt) Python pins; podman run: $(tr '\n' ' ' <"$SCRATCH/run.log")"

@@ -38,6 +38,7 @@ import zipfile
 from urllib.parse import quote
 
 from rules.private.tools.deb import ar_members, field, open_member
+from rules.private.tools.make_image import canonical, sha256_file
 
 SPDX_NAMESPACE = "https://spdx.org/spdxdocs/rules_pyimage/"
 BUILD_TYPE = "urn:rules_pyimage:py_image:v1"
@@ -47,20 +48,20 @@ class SbomError(Exception):
     pass
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def normalize(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def spdx_id(kind, name):
     return "SPDXRef-%s-%s" % (kind, re.sub(r"[^A-Za-z0-9.-]", "-", name))
+
+
+def same_names(in_layer, given, layer, files):
+    """Fails, naming the differences, unless the layer holds exactly the packages given as files."""
+    missing, extra = sorted(set(in_layer) - set(given)), sorted(set(given) - set(in_layer))
+    if missing or extra:
+        raise SbomError("the %s and its %s disagree: only in the layer %s; only as files %s" % (
+            layer, files, missing or "none", extra or "none"))
 
 
 def paragraph(text):
@@ -107,11 +108,7 @@ def base_packages(base_tar, debs):
             raise SbomError("%s has no control file" % path)
         files[field(control, "Package")] = (path, field(control, "Version"))
     if debs:
-        missing = sorted(set(status) - set(files))
-        extra = sorted(set(files) - set(status))
-        if missing or extra:
-            raise SbomError("the base layer and its .deb files disagree: in the layer only %s; as .deb only %s" % (
-                missing or "none", extra or "none"))
+        same_names(status, files, "base layer", ".deb files")
     packages = []
     for name, fields in sorted(status.items()):
         version, arch = fields.get("Version", ""), fields.get("Architecture", "")
@@ -174,11 +171,7 @@ def venv_packages(venv_tar, wheels, built):
         path = wheel_file(given)
         name, version = wheel_metadata(path)
         by_name[normalize(name)] = (path, version, built.get(given))
-    missing = sorted(set(installed) - set(by_name))
-    extra = sorted(set(by_name) - set(installed))
-    if missing or extra:
-        raise SbomError("the venv layer and its wheels disagree: installed without a wheel %s; wheels not installed %s" % (
-            missing or "none", extra or "none"))
+    same_names(installed, by_name, "venv layer", "wheels")
     packages = []
     for key, (name, version) in sorted(installed.items()):
         path, wheel_version, sdist = by_name[key]
@@ -310,10 +303,6 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
             "runDetails": {"builder": {"id": "urn:rules_pyimage:bazel:py_image"}},
         },
     }
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
 def attachments(layout, out, files, created):
