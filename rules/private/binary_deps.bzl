@@ -15,6 +15,7 @@ def _impl(target, ctx):
             wheel_pythons = w.transitive_pythons,
             built = w.transitive_built,
             sdists = w.transitive_sdists,
+            locks = w.transitive_locks,
         )]
     own = [
         f
@@ -28,6 +29,7 @@ def _impl(target, ctx):
         wheel_pythons = depset(transitive = [d.wheel_pythons for d in deps]),
         built = depset(transitive = [d.built for d in deps]),
         sdists = depset(transitive = [d.sdists for d in deps]),
+        locks = depset(transitive = [d.locks for d in deps]),
     )]
 
 binary_deps_aspect = aspect(implementation = _impl, attr_aspects = ["deps"])

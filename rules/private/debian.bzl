@@ -3,7 +3,7 @@ rule is in debian_repository.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "lock_info", "update_and_test")
-load("//rules/private:providers.bzl", "DebianRootfsInfo")
+load("//rules/private:providers.bzl", "DebianPackagesInfo", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
@@ -101,8 +101,26 @@ def _debian_rootfs_impl(ctx):
     )
     return [
         DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
-        DebianRootfsInfo(debs = depset(ctx.files.debs)),
+        DebianRootfsInfo(
+            debs = depset(ctx.files.debs),
+            locks = depset([d[DebianPackagesInfo].lock for d in ctx.attr.debs if DebianPackagesInfo in d]),
+        ),
     ]
+
+def _debian_package_set_impl(ctx):
+    return [
+        DefaultInfo(files = depset(ctx.files.debs)),
+        DebianPackagesInfo(lock = ctx.file.lock),
+    ]
+
+debian_package_set = rule(
+    implementation = _debian_package_set_impl,
+    doc = "`@REPO//:debs` of `pyimage_debian_packages`: the .deb files of a lock, and the lock (`DebianPackagesInfo`). Generated; not usually written by hand.",
+    attrs = {
+        "debs": attr.label_list(mandatory = True, allow_files = [".deb"], doc = "The .deb files."),
+        "lock": attr.label(mandatory = True, allow_single_file = [".json"], doc = "The lock they were fetched by."),
+    },
+)
 
 debian_rootfs = rule(
     implementation = _debian_rootfs_impl,

@@ -61,7 +61,15 @@ def _debian_packages_impl(rctx):
     archive, security = apt_mirrors(rctx)
     if not archive:
         fail("debian_packages %s: no Debian mirror: this machine's apt configuration names none; pass --repo_env=PYIMAGE_DEBIAN_MIRROR=URL (and PYIMAGE_DEBIAN_SECURITY_MIRROR)" % rctx.name)
-    build = ['package(default_visibility = ["//visibility:public"])', ""]
+    rctx.symlink(lock_path, "lock.json")
+    build = [
+        'load("@rules_pyimage//rules/private:debian.bzl", "debian_package_set")',
+        "",
+        'package(default_visibility = ["//visibility:public"])',
+        "",
+        'exports_files(["lock.json"])',
+        "",
+    ]
     debs = []
     for pkg in lock["packages"]:
         bases = security if pkg["suite"].endswith("-security") else archive
@@ -79,7 +87,7 @@ def _debian_packages_impl(rctx):
         debs.append(deb)
         build.append("filegroup(name = %s, srcs = [%s])" % (repr(pkg["name"]), repr(deb)))
     build.append("")
-    build.append("filegroup(\n    name = \"debs\",\n    srcs = %s,\n)" % repr(debs))
+    build.append("debian_package_set(\n    name = \"debs\",\n    debs = %s,\n    lock = \"lock.json\",\n)" % repr(debs))
     rctx.file("BUILD.bazel", "\n".join(build) + "\n")
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
 

@@ -226,7 +226,9 @@ def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     provenance = ctx.actions.declare_file(ctx.label.name + ".provenance.json")
     attached = ctx.actions.declare_directory(ctx.label.name + ".attachments")
-    debs = ctx.attr.base[DebianRootfsInfo].debs if DebianRootfsInfo in ctx.attr.base else depset()
+    base_info = ctx.attr.base[DebianRootfsInfo] if DebianRootfsInfo in ctx.attr.base else None
+    debs = base_info.debs if base_info else depset()
+    debian_locks = base_info.locks if base_info else depset()
     args = ctx.actions.args()
     args.add("--name", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
     args.add("--label", _label_text(ctx.label))
@@ -243,6 +245,8 @@ def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
     args.add("--venv", venv_tar)
     args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
     args.add_all(info.built, map_each = _built_arg, before_each = "--built")
+    args.add_all(debian_locks, format_each = "--lock=Debian package lock=%s")
+    args.add_all(info.locks, format_each = "--lock=Python package lock=%s")
     args.add("--app", app_tar)
     args.add("--app-label", _label_text(ctx.attr.binary.label))
     args.add("--layout", layout.path)
@@ -256,7 +260,7 @@ def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
         arguments = [args],
         inputs = depset(
             [layout, digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
-            transitive = [debs, info.wheels, info.sdists],
+            transitive = [debs, debian_locks, info.wheels, info.sdists, info.locks],
         ),
         outputs = [sbom, provenance, attached],
         mnemonic = "ImageSbom",

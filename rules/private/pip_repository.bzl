@@ -35,7 +35,9 @@ def _pip_packages_impl(rctx):
     result = rctx.execute(args, timeout = 3600, quiet = True)
     if result.return_code != 0:
         fail("pyimage_pip_packages %s (%s):\n%s" % (rctx.name, rctx.attr.lock, (result.stderr or result.stdout)[-4000:]))
-    rctx.file("BUILD.bazel", "")
+    # The lock itself, which every package names (provenance records it with its sha256).
+    rctx.symlink(rctx.attr.lock, "lock.txt")
+    rctx.file("BUILD.bazel", 'exports_files(["lock.txt"])\n')
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
 
 pip_packages = repository_rule(

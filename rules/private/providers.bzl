@@ -28,6 +28,14 @@ DebianRootfsInfo = provider(
     doc = "What a `debian_rootfs` was assembled from, for SBOMs and provenance.",
     fields = {
         "debs": "(depset[File]) the .deb files, each fetched by its lock's sha256",
+        "locks": "(depset[File]) the locks they were fetched by (from `DebianPackagesInfo`)",
+    },
+)
+
+DebianPackagesInfo = provider(
+    doc = "`@REPO//:debs` of `pyimage_debian_packages`: its .deb files are the DefaultInfo files.",
+    fields = {
+        "lock": "(File) the lock they were fetched by",
     },
 )
 
@@ -57,6 +65,7 @@ WheelInfo = provider(
         "transitive_pythons": "(depset[str]) `MINOR LABEL` of this package and all it depends on, for the interpreter check",
         "transitive_built": "(depset[tuple[File, File]]) (wheel, sdist) of each wheel among `transitive_whls` that was built here from an sdist",
         "transitive_sdists": "(depset[File]) the sdists of `transitive_built`",
+        "transitive_locks": "(depset[File]) the locks this package and its dependencies were fetched by",
     },
 )
 
@@ -69,6 +78,7 @@ BinaryDepsInfo = provider(
         "wheel_pythons": "(depset[str]) `MINOR LABEL` of every wheel below that is for one Python minor version",
         "built": "(depset[tuple[File, File]]) (wheel, sdist) of every wheel below that was built here from an sdist",
         "sdists": "(depset[File]) the sdists of `built`",
+        "locks": "(depset[File]) the locks of every wheel below",
     },
 )
 

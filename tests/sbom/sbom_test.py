@@ -12,6 +12,7 @@ Usage: sbom_test.py SBOM PROVENANCE DIGEST RUNTIME_LOCK APP_LOCK LAYER_TAR...  (
        layers, uncompressed: its output group `layers`)
 """
 
+import hashlib
 import json
 import re
 import sys
@@ -169,6 +170,9 @@ class ProvenanceTest(unittest.TestCase):
         for name, (_, hashes) in app_lock().items():
             self.assertEqual(len(hashes & digests), 1, name)
         self.assertIn("rules_pyimage", [d["name"] for d in deps])
+        for lock in (RUNTIME_LOCK, APP_LOCK):  # the locks themselves, by content
+            with open(lock, "rb") as f:
+                self.assertIn(hashlib.sha256(f.read()).hexdigest(), digests, lock)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,7 @@ wheel_library(
     wheel = "{file}",
     deps = {deps},
     python_version = "{wheel_python}",
+    lock = "//:lock.txt",
 )
 
 filegroup(name = "whl", srcs = ["{file}"])
@@ -240,6 +241,7 @@ wheel_library(
     wheel = ":whl",
     deps = {deps},
     python_version = "{python_version}",
+    lock = "//:lock.txt",
 )
 
 # The sdist itself, for a wheel_from_sdist of another interpreter.

@@ -5,7 +5,8 @@ In:  the image's manifest digest; the base layer tar (its dpkg status entries sa
      packages it holds) and the .deb files it was made from; the interpreter's runtime tar (its
      sysconfig gives the configure options), version, and source tarball URL and sha256; the venv
      layer tar (its .dist-info directories say which distributions it holds) and the wheels behind
-     them, with the sdist each built wheel came from; the app layer tar.
+     them, with the sdist each built wheel came from; the locks they were fetched by; the app
+     layer tar.
 Out: the SBOM and the provenance statement, both reproducible: no clock (the creation time is
      SOURCE_DATE_EPOCH), no random identifier (the namespace is made from the image digest), keys
      and lists sorted; and an OCI layout of the two as artifacts attached to the image (OCI 1.1
@@ -20,7 +21,8 @@ names it.
 Usage: make_sbom.py --name NAME --label LABEL --digest FILE --epoch N --rules-version V
                     --base TAR [--deb FILE ...] --python-tar TAR --python-version V
                     --python-source-url URL --python-source-sha256 HEX
-                    --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] --app TAR --app-label L
+                    --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] [--lock KIND=FILE ...]
+                    --app TAR --app-label L
                     --layout IMAGE_LAYOUT --sbom OUT --provenance OUT --attachments OUT_DIR
 """
 
@@ -285,6 +287,8 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
             deps.append({"name": w["sdist"]["file"], "uri": w["purl"], "digest": {"sha256": w["sdist"]["sha256"]}})
         else:
             deps.append({"name": w["file"], "uri": w["purl"], "digest": {"sha256": w["sha256"]}})
+    for kind, path in sorted(args.lock, key=lambda kp: (kp[0], sha256_file(kp[1]))):
+        deps.append({"name": kind, "digest": {"sha256": sha256_file(path)}})
     deps.append({"name": "app layer of %s" % args.label, "digest": {"sha256": app_sha256}})
     deps.append({"name": "rules_pyimage", "uri": "pkg:bazel/rules_pyimage@%s" % args.rules_version,
                  "annotations": {"version": args.rules_version}})
@@ -365,6 +369,8 @@ def main(argv=None):
     parser.add_argument("--venv", required=True)
     parser.add_argument("--wheel", action="append", default=[])
     parser.add_argument("--built", action="append", default=[], help="WHEEL=SDIST: a wheel built from that sdist")
+    parser.add_argument("--lock", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
+                        help="KIND=FILE: a lock the inputs were fetched by")
     parser.add_argument("--app", required=True)
     parser.add_argument("--app-label", required=True)
     parser.add_argument("--layout", required=True, help="the image's OCI layout")
