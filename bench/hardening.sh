@@ -3,8 +3,9 @@
 # builder, by hand, with the toolchain's configure flags, once with rules/private/common.bzl's
 # HARDENING_* flags (what //app:image runs) and once without; both run a pyperformance subset.
 #
-#   bench/hardening.sh [VERSION] [--rigorous]     (default 3.13.15; about 2 x 3 minutes to compile
-#                                                 and 2 x 12 minutes of pyperformance --fast here)
+#   bench/hardening.sh [VERSION] [--rigorous] [--rounds=N]   (default 3.13.15, 2 rounds; about
+#       2 x 3 minutes to compile and 2 x N x 5 minutes of pyperformance --fast here; run it on an
+#       otherwise idle machine: a busy one moves single benchmarks by 20% and more)
 #
 # Both builds differ only in CFLAGS/CPPFLAGS/LDFLAGS; neither is the Bazel-built interpreter
 # itself (that one has no ensurepip, which pyperformance's virtual environments need), but the
@@ -13,12 +14,13 @@
 # hardened / plain (above 1.00: the hardening makes it slower).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-VERSION="3.13.15" SPEED="--fast"
+VERSION="3.13.15" SPEED="--fast" ROUNDS=2
 for a in "$@"; do
   case "$a" in
     --rigorous) SPEED="--rigorous" ;;
+    --rounds=*) ROUNDS="${a#--rounds=}" ;;
     3.*) VERSION="$a" ;;
-    *) echo "usage: bench/hardening.sh [VERSION] [--rigorous]" >&2; exit 2 ;;
+    *) echo "usage: bench/hardening.sh [VERSION] [--rigorous] [--rounds=N]" >&2; exit 2 ;;
   esac
 done
 # CPU-bound benchmarks that need nothing beyond the standard library.
@@ -75,11 +77,15 @@ fi
 # pyperformance in a virtual environment of the host's python3; it makes one per interpreter.
 python3 -m venv "$W/pyperformance"
 "$W/pyperformance/bin/pip" install -q pyperformance >/dev/null
-for name in hardened plain; do
-  echo "pyperformance $SPEED on $name ..." >&2
-  (cd "$W" && "$W/pyperformance/bin/pyperformance" run $SPEED --python "$W/$name/bin/python3" \
-     -b "$BENCHMARKS" -o "$W/$name.json" >"$W/$name.log" 2>&1) \
-    || { tail -n 30 "$W/$name.log" >&2; exit 1; }
+# Rounds alternate between the two (hardened, plain, hardened, ...), each appending its values,
+# so that a slow minute of the machine weighs on both alike.
+for round in $(seq "$ROUNDS"); do
+  for name in hardened plain; do
+    echo "pyperformance $SPEED on $name, round $round of $ROUNDS ..." >&2
+    (cd "$W" && "$W/pyperformance/bin/pyperformance" run $SPEED --python "$W/$name/bin/python3" \
+       -b "$BENCHMARKS" --append "$W/$name.json" >>"$W/$name.log" 2>&1) \
+      || { tail -n 30 "$W/$name.log" >&2; exit 1; }
+  done
 done
 "$W/pyperformance/bin/python" "$ROOT/bench/pyperf_ratio.py" "$W/hardened.json" "$W/plain.json" \
-  --title "CPython $VERSION: hardened / plain (pyperformance $SPEED, ${BENCHMARKS//,/ })"
+  --title "CPython $VERSION: hardened / plain (pyperformance $SPEED, $ROUNDS alternating rounds, ${BENCHMARKS//,/ })"
