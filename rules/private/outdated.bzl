@@ -31,7 +31,7 @@ def _manifest_impl(ctx):
             files += [info.lock, info.source]
     images = []
     for target in ctx.attr.images:
-        if not hasattr(target[OutputGroupInfo], "sbom"):
+        if OutputGroupInfo not in target or not hasattr(target[OutputGroupInfo], "sbom"):
             fail("pyimage_outdated %s: %s is not a py_image (it has no sbom output group)" % (ctx.label, target.label))
         sbom = target[OutputGroupInfo].sbom.to_list()[0]
         images.append({"label": _label_text(target.label), "sbom": sbom.short_path})
