@@ -87,5 +87,8 @@ for round in $(seq "$ROUNDS"); do
       || { tail -n 30 "$W/$name.log" >&2; exit 1; }
   done
 done
+KEEP="$(mktemp -d /tmp/pyimage-bench-hardening-results.XXXXXX)"
+cp "$W/hardened.json" "$W/plain.json" "$KEEP/"
+echo "pyperf results kept in $KEEP (compare again: bench/pyperf_ratio.py $KEEP/hardened.json $KEEP/plain.json)" >&2
 "$W/pyperformance/bin/python" "$ROOT/bench/pyperf_ratio.py" "$W/hardened.json" "$W/plain.json" \
   --title "CPython $VERSION: hardened / plain (pyperformance $SPEED, $ROUNDS alternating rounds, ${BENCHMARKS//,/ })"

@@ -23,13 +23,22 @@ def main():
         raise SystemExit("no benchmark is in both %s and %s" % (args.first, args.second))
     if args.title:
         print(args.title)
-    ratios = []
+    means, medians, spread = [], [], []
+    print("  %-22s %10s %10s %7s %7s   %s" % ("benchmark", "mean 1", "mean 2", "sd% 1", "sd% 2", "ratio"))
     for name in names:
-        a, b = first[name].mean(), second[name].mean()
-        ratios.append(a / b)
-        print("  %-22s %10.2f ms %10.2f ms   %5.3f" % (name, a * 1e3, b * 1e3, a / b))
-    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    print("  geometric mean of %d ratios: %.3f" % (len(ratios), geo))
+        a, b = first[name], second[name]
+        means.append(a.mean() / b.mean())
+        medians.append(a.median() / b.median())
+        sd = [100 * x.stdev() / x.mean() if x.get_nvalue() > 1 else 0.0 for x in (a, b)]
+        spread += sd
+        print("  %-22s %7.2f ms %7.2f ms %6.1f%% %6.1f%%   %5.3f" % (name, a.mean() * 1e3, b.mean() * 1e3, sd[0], sd[1], means[-1]))
+
+    def geo(values):
+        return math.exp(sum(math.log(v) for v in values) / len(values))
+
+    print("  geometric mean of %d ratios: %.3f (of medians: %.3f)" % (len(means), geo(means), geo(medians)))
+    # How far apart single values lie: a ratio closer to 1 than this is within the noise.
+    print("  median standard deviation of a benchmark's values: %.1f%%" % sorted(spread)[len(spread) // 2])
 
 
 if __name__ == "__main__":
