@@ -199,6 +199,26 @@ def _py_image_impl(ctx):
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
     sbom, provenance, attached = _sbom(ctx, py, info, layout, digest, venv_tar, app_tar)
+
+    # The size report: each layer's sizes and largest paths, as text and as an HTML chart.
+    sizes = [ctx.actions.declare_file(ctx.label.name + ".sizes." + ext) for ext in ("txt", "html")]
+    sizes_args = ctx.actions.args()
+    sizes_args.add("--title", "%s (%s)" % (_label_text(ctx.label), ctx.attr.repo_tag or "%s:latest" % ctx.label.name))
+    for (name, tar), gz in zip(layers, gzs):
+        sizes_args.add("--layer", "%s=%s=%s" % (name, tar.path, gz.path))
+    sizes_args.add("--text", sizes[0])
+    sizes_args.add("--html", sizes[1])
+    run_py_tool(
+        ctx,
+        ctx.attr._sizes_tool,
+        tool_python(ctx),
+        arguments = [sizes_args],
+        inputs = [t for _, t in layers] + gzs,
+        outputs = sizes,
+        mnemonic = "ImageSizes",
+        execution_requirements = _FAST,
+        progress_message = "Reporting the layer sizes of %s" % ctx.label,
+    )
     return [
         DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout, archive, digest])),
         OutputGroupInfo(
@@ -208,6 +228,7 @@ def _py_image_impl(ctx):
             sbom = depset([sbom]),
             provenance = depset([provenance]),
             attachments = depset([attached]),
+            sizes = depset(sizes),
         ),
     ]
 
@@ -340,6 +361,7 @@ _py_image = rule(
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
         "_sbom_tool": attr.label(default = "//rules/private/tools:make_sbom", cfg = TOOL_CFG),
+        "_sizes_tool": attr.label(default = "//rules/private/tools:layer_sizes", cfg = TOOL_CFG),
     },
     **USES_TOOLCHAIN
 )
@@ -370,12 +392,15 @@ def py_image(
     ```
 
     `bazel build :image` gives the OCI layout directory `image/`; `:image.tar` the docker-archive
-    (`podman load -i`); output group `digest` the manifest digest (`--output_groups=+digest`);
+    (`podman load -i`); `:image.digest` (output group `digest`) the manifest digest;
+    `:image.layers` the layers' uncompressed tars;
     `:image.sbom` its SBOM (`image.spdx.json`, SPDX 2.3: every Debian package, the interpreter and
     its source, every wheel and the sdist of each wheel built here, the app) and
     `:image.provenance` an in-toto statement with a SLSA provenance v1 predicate
     (`image.provenance.json`: the digest as subject, every input with its sha256); both are
-    reproducible and are built only when asked for. `bazel run :image.load` loads it
+    reproducible and are built only when asked for. `:image.sizes` is a size report
+    (`image.sizes.txt` and `image.sizes.html`, a chart that needs no network): each layer's
+    uncompressed and compressed size, its file count, largest directories and largest files. `bazel run :image.load` loads it
     into podman or docker (arguments before `load`, such as `--root DIR`, go to that tool; a
     first argument `docker` or `podman` picks it);
     `bazel run :image.push -- --repository HOST/NAME:TAG` pushes it with skopeo, checks that the
@@ -437,6 +462,9 @@ def py_image(
     native.filegroup(name = name + ".tar", srcs = [name], output_group = "archive", **kwargs)
     native.filegroup(name = name + ".sbom", srcs = [name], output_group = "sbom", **kwargs)
     native.filegroup(name = name + ".provenance", srcs = [name], output_group = "provenance", **kwargs)
+    native.filegroup(name = name + ".sizes", srcs = [name], output_group = "sizes", **kwargs)
+    native.filegroup(name = name + ".digest", srcs = [name], output_group = "digest", **kwargs)
+    native.filegroup(name = name + ".layers", srcs = [name], output_group = "layers", **kwargs)
     tag = repo_tag or "%s:latest" % name
     _image_script(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
     _image_script(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)
