@@ -8,6 +8,12 @@ SOURCE_DATE_EPOCH = 315532800
 # The version of rules_pyimage (MODULE.bazel's), recorded in SBOMs and provenance.
 RULES_VERSION = "0.1.0"
 
+def label_text(label):
+    """`//pkg:name` for the main repository on every Bazel (Bazel 7's str() writes `@@//pkg:name`),
+    so that what records a label (SBOMs, reports) is the same on both."""
+    repo = "@" + label.workspace_name if label.workspace_name else ""
+    return "%s//%s:%s" % (repo, label.package, label.name)
+
 # The hardening of everything compiled here (CPython and wheels built from sdists): what Debian
 # bookworm's `dpkg-buildflags` gives with DEB_BUILD_MAINT_OPTIONS=hardening=+all: a stack
 # protector, fortified libc calls, format-string checks, full RELRO (relro + BIND_NOW); PIE is

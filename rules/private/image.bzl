@@ -2,7 +2,7 @@
 an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
-load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH")
+load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH", "label_text")
 load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
 
@@ -84,6 +84,7 @@ def _py_image_impl(ctx):
     if main not in info.srcs:
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
     mtime = str(SOURCE_DATE_EPOCH)
+    repo_tag = ctx.attr.repo_tag or "%s:latest" % ctx.label.name
 
     # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
     venv_tar = ctx.actions.declare_file(ctx.label.name + ".venv.tar")
@@ -183,7 +184,7 @@ def _py_image_impl(ctx):
     args.add("--layout", layout.path)
     args.add("--archive", archive)
     args.add("--digest", digest)
-    args.add("--repo-tag", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
+    args.add("--repo-tag", repo_tag)
     for (name, tar), gz in zip(layers, gzs):
         args.add("--layer", "%s=%s" % (tar.path, gz.path))
     args.add_all(stamp_inputs, before_each = "--stamp-file")
@@ -198,12 +199,12 @@ def _py_image_impl(ctx):
         execution_requirements = _FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
-    sbom, provenance, attached = _sbom(ctx, py, info, layout, digest, venv_tar, app_tar)
+    sbom, provenance, attached = _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar)
 
     # The size report: each layer's sizes and largest paths, as text and as an HTML chart.
     sizes = [ctx.actions.declare_file(ctx.label.name + ".sizes." + ext) for ext in ("txt", "html")]
     sizes_args = ctx.actions.args()
-    sizes_args.add("--title", "%s (%s)" % (_label_text(ctx.label), ctx.attr.repo_tag or "%s:latest" % ctx.label.name))
+    sizes_args.add("--title", "%s (%s)" % (label_text(ctx.label), repo_tag))
     for (name, tar), gz in zip(layers, gzs):
         sizes_args.add("--layer", "%s=%s=%s" % (name, tar.path, gz.path))
     sizes_args.add("--text", sizes[0])
@@ -232,16 +233,11 @@ def _py_image_impl(ctx):
         ),
     ]
 
-def _label_text(label):
-    """`//pkg:name` for the main repository on every Bazel (Bazel 7 writes `@@//pkg:name`)."""
-    repo = "@" + label.workspace_name if label.workspace_name else ""
-    return "%s//%s:%s" % (repo, label.package, label.name)
-
 def _built_arg(pair):
     """`WHEEL=SDIST` of a wheel built here, for make_sbom.py's --built."""
     return "%s=%s" % (pair[0].path, pair[1].path)
 
-def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
+def _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
     """The image's SPDX SBOM and in-toto provenance statement, from its layers and inputs, and
     an OCI layout of both as artifacts whose subject is the image (what NAME.push attaches)."""
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
@@ -251,8 +247,8 @@ def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
     debs = base_info.debs if base_info else depset()
     debian_locks = base_info.locks if base_info else depset()
     args = ctx.actions.args()
-    args.add("--name", ctx.attr.repo_tag or "%s:latest" % ctx.label.name)
-    args.add("--label", _label_text(ctx.label))
+    args.add("--name", repo_tag)
+    args.add("--label", label_text(ctx.label))
     args.add("--digest", digest)
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--rules-version", RULES_VERSION)
@@ -269,7 +265,7 @@ def _sbom(ctx, py, info, layout, digest, venv_tar, app_tar):
     args.add_all(debian_locks, format_each = "--lock=Debian package lock=%s")
     args.add_all(info.locks, format_each = "--lock=Python package lock=%s")
     args.add("--app", app_tar)
-    args.add("--app-label", _label_text(ctx.attr.binary.label))
+    args.add("--app-label", label_text(ctx.attr.binary.label))
     args.add("--layout", layout.path)
     args.add("--sbom", sbom)
     args.add("--provenance", provenance)

@@ -1,14 +1,11 @@
 """`pyimage_outdated`: one report of what has moved upstream since a workspace's locks were made."""
 
+load("//rules/private:common.bzl", "label_text")
 load("//rules/private:providers.bzl", "LockInfo")
 load("//rules/private:py.bzl", "py_binary")
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS")
 
 _ROLES = {"locks": "image", "builder_locks": "builder", "tool_locks": "tools"}
-
-def _label_text(label):
-    repo = "@" + label.workspace_name if label.workspace_name else ""
-    return "%s//%s:%s" % (repo, label.package, label.name)
 
 def _manifest_impl(ctx):
     locks = []
@@ -19,11 +16,11 @@ def _manifest_impl(ctx):
             locks.append({
                 "kind": info.kind,
                 "role": role,
-                "label": _label_text(target.label),
+                "label": label_text(target.label),
                 "lock": info.lock.short_path,
-                "lock_label": _label_text(info.lock.owner),
+                "lock_label": label_text(info.lock.owner),
                 "source": info.source.short_path,
-                "source_label": _label_text(info.source.owner),
+                "source_label": label_text(info.source.owner),
                 "update": info.update_command,
                 "release": info.release,
                 "architecture": info.architecture,
@@ -34,7 +31,7 @@ def _manifest_impl(ctx):
         if OutputGroupInfo not in target or not hasattr(target[OutputGroupInfo], "sbom"):
             fail("pyimage_outdated %s: %s is not a py_image (it has no sbom output group)" % (ctx.label, target.label))
         sbom = target[OutputGroupInfo].sbom.to_list()[0]
-        images.append({"label": _label_text(target.label), "sbom": sbom.short_path})
+        images.append({"label": label_text(target.label), "sbom": sbom.short_path})
         files.append(sbom)
     manifest = ctx.actions.declare_file(ctx.label.name + ".json")
     ctx.actions.write(manifest, json.encode({

@@ -7,7 +7,7 @@
 #  1. Bazel 4.2.3, WORKSPACE: lock both (bazel run ...update), build //app:image, run it with
 #     podman as 65532, check what it prints;
 #  2. Bazel 7.7.1 (tools/bazel7.sh), bzlmod (MODULE.bazel), the same locks: build //app:image;
-#  3. the two manifest digests are equal, and so are the two SBOMs and provenance statements;
+#  3. the two manifest digests are equal, and so are the SBOMs, provenance statements and size reports;
 #     the SBOM lists the consumer's own packages; `bazel run //:outdated` reports on its locks.
 # Each Bazel builds cold in an output base of its own (the disk cache is shared, but no key of one
 # Bazel matches the other's: paths and configuration names differ).
@@ -34,7 +34,7 @@ bz 4 test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"
   || { tail -n 30 "$SCRATCH/lock-tests.log" >&2; fail "the consumer's lock tests fail right after the update"; }
 
 bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_json_file="$SCRATCH/exec4.json" \
-  //app:image //app:image.tar //app:app //app:image.sbom //app:image.provenance >"$SCRATCH/build4.log" 2>&1 \
+  //app:image //app:image.tar //app:app //app:image.sbom //app:image.provenance //app:image.sizes >"$SCRATCH/build4.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build4.log" >&2; fail "Bazel 4: bazel build //app:image failed"; }
 BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
 D4="$(cat "$BIN4/app/image.digest")"
@@ -88,7 +88,7 @@ B7=("$ROOT/tools/bazel7.sh")
 trap '"${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 # --output_groups=+digest: Bazel 7 takes from the disk cache only the outputs asked for.
 "${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:image //app:image.tar //app:app \
-  //app:image.sbom //app:image.provenance >"$SCRATCH/build7.log" 2>&1 \
+  //app:image.sbom //app:image.provenance //app:image.sizes >"$SCRATCH/build7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/build7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:image failed"; }
 BIN7="$("${B7[@]}" info bazel-bin 2>"$SCRATCH/info7.log")" || { cat "$SCRATCH/info7.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
 [[ -f "$BIN7/app/image.digest" ]] || { ls -la "$BIN7" "$BIN7/app" >&2 || true; tail -n 20 "$SCRATCH/build7.log" >&2; fail "Bazel 7: no $BIN7/app/image.digest"; }
@@ -103,8 +103,8 @@ n7="$(grep -c '^action ' "$SCRATCH/aquery7.txt" || true)"
 # --- 3. the same image -----------------------------------------------------------------------------
 [[ "$D4" == "$D7" ]] || fail "the consumer's image differs: Bazel 4 (WORKSPACE) $D4, Bazel 7 (bzlmod) $D7"
 echo "ok: the consumer's //app:image is $D4 on Bazel 4.2.3 (WORKSPACE) and on Bazel 7.7.1 (bzlmod): equal"
-for f in image.spdx.json image.provenance.json; do
+for f in image.spdx.json image.provenance.json image.sizes.txt image.sizes.html; do
   cmp -s "$BIN4/app/$f" "$BIN7/app/$f" || fail "the consumer's $f differs between Bazel 4 and Bazel 7"
 done
-echo "ok: its SBOM and provenance are the same bytes on both ($(sha256sum <"$BIN4/app/image.spdx.json" | cut -c1-16)…)"
+echo "ok: its SBOM, provenance and size report are the same bytes on both ($(sha256sum <"$BIN4/app/image.spdx.json" | cut -c1-16)…)"
 echo "  locks made from empty files: $(grep -c '"name"' base/base.lock.json) Debian packages, $(grep -c '==' app/requirements.lock.txt) Python pins; podman run: $(tr '\n' ' ' <"$SCRATCH/run.log")"

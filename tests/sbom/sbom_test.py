@@ -136,7 +136,8 @@ class SbomTest(unittest.TestCase):
         held = {("deb", d) for d in debs} | {("pypi", d) for d in dists} | {("python", "CPython"), ("app", "//app:app")}
         listed = set()
         for p in self.contained:
-            kind = "app" if p["SPDXID"] == "SPDXRef-App" else "python" if p["name"] == "CPython" else purls(p)[0][4:8].rstrip("/")
+            kind = "app" if p["SPDXID"] == "SPDXRef-App" else "python" if p["name"] == "CPython" else \
+                re.match(r"pkg:(\w+)/", purls(p)[0]).group(1)
             listed.add((kind, norm(p["name"]) if kind == "pypi" else p["name"]))
         self.assertEqual(listed, held)
 

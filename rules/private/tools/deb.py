@@ -57,9 +57,8 @@ def member_name(name, path):
     return rel
 
 
-def read_deb(path):
-    """(control paragraph text, md5sums text, [(TarInfo, bytes or None)]) of one .deb."""
-    members = ar_members(path)
+def control_members(members, path):
+    """(control paragraph text, md5sums text) from the ar members of a .deb."""
     control, md5sums = None, ""
     with open_member(members, "control.tar", path) as tar:
         for m in tar.getmembers():
@@ -70,6 +69,18 @@ def read_deb(path):
                 md5sums = tar.extractfile(m).read().decode()
     if control is None:
         raise DebError("%s has no control file" % path)
+    return control, md5sums
+
+
+def read_control(path):
+    """The control paragraph text of one .deb, without reading its files."""
+    return control_members(ar_members(path), path)[0]
+
+
+def read_deb(path):
+    """(control paragraph text, md5sums text, [(TarInfo, bytes or None)]) of one .deb."""
+    members = ar_members(path)
+    control, md5sums = control_members(members, path)
     files = []
     with open_member(members, "data.tar", path) as tar:
         for m in tar.getmembers():

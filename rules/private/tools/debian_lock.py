@@ -74,9 +74,13 @@ def mirrors():
 
 
 class PrivateApt:
-    """apt-get and its indexes in a private directory, for one release and architecture."""
+    """apt-get and its indexes in a private directory, for one release and architecture.
 
-    def __init__(self, root, release, arch):
+    By default its sources are the release, its updates and its security suite (binary
+    packages); `source_suites` instead lists those suites' source packages (deb-src), past their
+    Valid-Until too (tools/outdated.py reads which CPython releases Debian carries)."""
+
+    def __init__(self, root, release, arch, source_suites=None):
         self.root, self.release, self.arch = root, release, arch
         for d in ["etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
                   "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"]:
@@ -84,9 +88,12 @@ class PrivateApt:
         open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
         archive, security, keyring = mirrors()
         signed = " [signed-by=%s]" % keyring if keyring else ""
-        lines = ["deb%s %s %s main" % (signed, uri, suite)
-                 for uri in archive for suite in (release, release + "-updates")]
-        lines += ["deb%s %s %s%s main" % (signed, uri, release, SECURITY_SUFFIX) for uri in security]
+        if source_suites:
+            lines = ["deb-src%s %s %s main" % (signed, uri, suite) for uri in archive for suite in source_suites]
+        else:
+            lines = ["deb%s %s %s main" % (signed, uri, suite)
+                     for uri in archive for suite in (release, release + "-updates")]
+            lines += ["deb%s %s %s%s main" % (signed, uri, release, SECURITY_SUFFIX) for uri in security]
         with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
             f.write("\n".join(lines) + "\n")
         self.config = os.path.join(root, "apt.conf")
@@ -96,6 +103,9 @@ class PrivateApt:
             f.write('APT::Architecture "%s";\nAPT::Architectures { "%s"; };\n' % (arch, arch))
             f.write('APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n')
             f.write('APT::Sandbox::User "root";\nAcquire::Languages "none";\n')
+            if source_suites:
+                # A suite past its Valid-Until is still signed; its Sources still say what it carries.
+                f.write('Acquire::Check-Valid-Until "false";\n')
 
     def run(self, *args):
         env = dict(os.environ, APT_CONFIG=self.config, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")

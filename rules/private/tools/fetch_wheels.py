@@ -95,14 +95,6 @@ def dependencies(packages):
     return {n: sorted(set(d)) for n, d in deps.items()}
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Index:
     """pip's own package finder and HTTP session, set up as pip is on this machine.
 

@@ -39,7 +39,7 @@ import tarfile
 import zipfile
 from urllib.parse import quote
 
-from rules.private.tools.deb import ar_members, field, open_member
+from rules.private.tools.deb import DebError, field, read_control
 from rules.private.tools.make_image import canonical, sha256_file
 
 SPDX_NAMESPACE = "https://spdx.org/spdxdocs/rules_pyimage/"
@@ -66,14 +66,14 @@ def same_names(in_layer, given, layer, files):
             layer, files, missing or "none", extra or "none"))
 
 
-def paragraph(text):
-    """{field: value} of one control paragraph (continuation lines dropped)."""
-    fields = {}
-    for line in text.splitlines():
-        if line and not line[0].isspace() and ":" in line:
-            key, value = line.split(":", 1)
-            fields[key] = value.strip()
-    return fields
+def name_and_version(metadata):
+    """(Name, Version) of a distribution's METADATA text."""
+    meta = email.parser.Parser().parsestr(metadata, headersonly=True)
+    return meta["Name"], meta["Version"]
+
+
+def timestamp(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def deb_purl(name, version, arch, distro, source):
@@ -94,31 +94,23 @@ def base_packages(base_tar, debs):
         for m in tar.getmembers():
             name = m.name.lstrip("./")
             if name.startswith("var/lib/dpkg/status.d/") and m.isreg() and not name.endswith(".md5sums"):
-                fields = paragraph(tar.extractfile(m).read().decode())
-                status[fields.get("Package", name)] = fields
+                control = tar.extractfile(m).read().decode()
+                status[field(control, "Package") or name] = control
             elif name in ("etc/os-release", "usr/lib/os-release") and m.isreg() and not os_release:
                 os_release = tar.extractfile(m).read().decode()
     release = dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', os_release, re.M))
     distro = "%s-%s" % (release.get("ID", "debian"), release.get("VERSION_ID", "unknown"))
     files = {}
     for path in debs:
-        members = ar_members(path)
-        with open_member(members, "control.tar", path) as tar:
-            control = next((tar.extractfile(m).read().decode() for m in tar.getmembers()
-                            if os.path.normpath(m.name) == "control"), None)
-        if control is None:
-            raise SbomError("%s has no control file" % path)
+        control = read_control(path)
         files[field(control, "Package")] = (path, field(control, "Version"))
     if debs:
         same_names(status, files, "base layer", ".deb files")
     packages = []
-    for name, fields in sorted(status.items()):
-        version, arch = fields.get("Version", ""), fields.get("Architecture", "")
-        source = fields.get("Source", "").split(" ")[0] or name
-        pkg = {
-            "kind": "deb", "name": name, "version": version, "arch": arch, "source": source,
-            "purl": deb_purl(name, version, arch, distro, source),
-        }
+    for name, control in sorted(status.items()):
+        version, arch = field(control, "Version"), field(control, "Architecture")
+        source = field(control, "Source").split(" ")[0] or name
+        pkg = {"name": name, "version": version, "source": source, "purl": deb_purl(name, version, arch, distro, source)}
         if name in files:
             path, deb_version = files[name]
             if deb_version != version:
@@ -155,8 +147,7 @@ def wheel_metadata(path):
         names = [n for n in whl.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
         if len(names) != 1:
             raise SbomError("%s has %d .dist-info/METADATA files, not one" % (path, len(names)))
-        meta = email.parser.Parser().parsestr(whl.read(names[0]).decode("utf-8", "replace"), headersonly=True)
-    return meta["Name"], meta["Version"]
+        return name_and_version(whl.read(names[0]).decode("utf-8", "replace"))
 
 
 def venv_packages(venv_tar, wheels, built):
@@ -165,9 +156,8 @@ def venv_packages(venv_tar, wheels, built):
     with tarfile.open(venv_tar) as tar:
         for m in tar.getmembers():
             if re.search(r"/site-packages/[^/]+\.dist-info/METADATA$", m.name) and m.isreg():
-                meta = email.parser.Parser().parsestr(tar.extractfile(m).read().decode("utf-8", "replace"),
-                                                      headersonly=True)
-                installed[normalize(meta["Name"])] = (meta["Name"], meta["Version"])
+                name, version = name_and_version(tar.extractfile(m).read().decode("utf-8", "replace"))
+                installed[normalize(name)] = (name, version)
     by_name = {}
     for given in wheels:
         path = wheel_file(given)
@@ -179,7 +169,7 @@ def venv_packages(venv_tar, wheels, built):
         path, wheel_version, sdist = by_name[key]
         if wheel_version != version:
             raise SbomError("%s: the venv holds version %s, its wheel is %s" % (name, version, wheel_version))
-        pkg = {"kind": "wheel", "name": name, "version": version, "purl": pypi_purl(name, version),
+        pkg = {"name": name, "version": version, "purl": pypi_purl(name, version),
                "sha256": sha256_file(path), "file": os.path.basename(path)}
         if sdist:
             pkg["sdist"] = {"file": os.path.basename(sdist), "sha256": sha256_file(sdist)}
@@ -206,7 +196,6 @@ def purl_ref(purl):
 
 
 def sbom(args, digest, debs, python, wheels, app_sha256):
-    created = datetime.datetime.fromtimestamp(args.epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     image_id = "SPDXRef-Image"
     repo, _, tag = args.name.rpartition(":")
     packages = [spdx_package(
@@ -269,7 +258,7 @@ def sbom(args, digest, debs, python, wheels, app_sha256):
         "SPDXID": "SPDXRef-DOCUMENT",
         "name": args.name,
         "documentNamespace": SPDX_NAMESPACE + "%s-sha256-%s" % (re.sub(r"[^A-Za-z0-9.-]", "-", args.name), digest),
-        "creationInfo": {"created": created, "creators": ["Tool: rules_pyimage-%s" % args.rules_version]},
+        "creationInfo": {"created": timestamp(args.epoch), "creators": ["Tool: rules_pyimage-%s" % args.rules_version]},
         "packages": packages,
         "relationships": sorted(relationships, key=lambda r: (r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"])),
     }
@@ -287,8 +276,8 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
             deps.append({"name": w["sdist"]["file"], "uri": w["purl"], "digest": {"sha256": w["sdist"]["sha256"]}})
         else:
             deps.append({"name": w["file"], "uri": w["purl"], "digest": {"sha256": w["sha256"]}})
-    for kind, path in sorted(args.lock, key=lambda kp: (kp[0], sha256_file(kp[1]))):
-        deps.append({"name": kind, "digest": {"sha256": sha256_file(path)}})
+    for kind, digest_of_lock in sorted((kind, sha256_file(path)) for kind, path in args.lock):
+        deps.append({"name": kind, "digest": {"sha256": digest_of_lock}})
     deps.append({"name": "app layer of %s" % args.label, "digest": {"sha256": app_sha256}})
     deps.append({"name": "rules_pyimage", "uri": "pkg:bazel/rules_pyimage@%s" % args.rules_version,
                  "annotations": {"version": args.rules_version}})
@@ -394,12 +383,11 @@ def main(argv=None):
         app_sha256 = sha256_file(args.app)
         write_json(args.sbom, sbom(args, digest, debs, python, wheels, app_sha256))
         write_json(args.provenance, provenance(args, digest, debs, python, wheels, app_sha256))
-        created = datetime.datetime.fromtimestamp(args.epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         attachments(args.layout, args.attachments, [
             ("sbom", args.sbom, "application/spdx+json"),
             ("provenance", args.provenance, "application/vnd.in-toto+json"),
-        ], created)
-    except (SbomError, OSError, tarfile.TarError, zipfile.BadZipFile) as err:
+        ], timestamp(args.epoch))
+    except (SbomError, DebError, OSError, tarfile.TarError, zipfile.BadZipFile) as err:
         sys.exit("ERROR: SBOM of %s: %s" % (args.label, err))
 
 

@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
@@ -51,8 +50,9 @@ def holders(images, kind, name):
     return sorted(set(found))
 
 
-def affects(labels, default="no image of this report holds it"):
-    return "images: " + (", ".join(labels) if labels else default)
+def affects(labels, otherwise=None):
+    """`images: ...` for the images holding a package, else what the lock's role says."""
+    return "images: " + (", ".join(labels) if labels else otherwise or "no image of this report holds it")
 
 
 # --- Debian --------------------------------------------------------------------------------------
@@ -84,8 +84,7 @@ def debian_updates(locks, images, lines):
                     found.append((0 if is_security else 1, p["name"], "  %s %s -> %s%s  (%s, lock %s)  %s  take it: %s" % (
                         p["name"], b["version"], p["version"], " [security]" if is_security else "",
                         p["suite"], lock["label"],
-                        affects(used, "the hermetic builder: every compile" if lock["role"] == "builder" else
-                                "no image of this report holds it"),
+                        affects(used, "the hermetic builder: every compile" if lock["role"] == "builder" else None),
                         lock["update"])))
                     security += is_security
     if found:
@@ -113,44 +112,35 @@ def requirements(path):
     return found
 
 
-def newest(index, name, pinned, specifier=None):
-    """The newest release of name on the index (no yanked one; pre-releases only for a pinned
-    pre-release) that specifier allows, or None."""
-    from pip._vendor.packaging.version import Version
-    pinned = Version(pinned)
-    best = None
-    for candidate in index.finder.find_all_candidates(name):
-        version = candidate.version
-        if candidate.link.is_yanked or (version.is_prerelease and not pinned.is_prerelease):
-            continue
-        if specifier is not None and not specifier.contains(version, prereleases=True):
-            continue
-        if best is None or version > best:
-            best = version
-    return best
+def releases(index, name, pinned):
+    """The versions of name on the index, newest first: no yanked one, and pre-releases only for a
+    pinned pre-release."""
+    candidates = index.finder.find_all_candidates(name)
+    return sorted({c.version for c in candidates
+                   if not c.link.is_yanked and (pinned.is_prerelease or not c.version.is_prerelease)}, reverse=True)
 
 
 def python_updates(locks, images, lines):
+    from pip._vendor.packaging.version import Version
     found = []
-    index = None
+    index = fetch_wheels.Index("3.13", ["any"], quiet=True) if locks else None
     for lock in locks:
-        if index is None:
-            index = fetch_wheels.Index("3.13", ["any"], quiet=True)
         with open(lock["lock"]) as f:
             pins = fetch_wheels.parse_lock(f.read())
         direct = requirements(lock["source"])
         for key, pin in sorted(pins.items()):
-            from pip._vendor.packaging.version import Version
-            latest = newest(index, pin["name"], pin["version"])
-            if latest is None or latest <= Version(pin["version"]):
+            pinned = Version(pin["version"])
+            versions = releases(index, pin["name"], pinned)
+            if not versions or versions[0] <= pinned:
                 continue
+            latest = versions[0]
             used = holders(images, "pypi", fetch_wheels.normalize(pin["name"]).replace("_", "-"))
-            where = affects(used, "the rules' own tools" if lock["role"] == "tools" else "no image of this report holds it")
+            where = affects(used, "the rules' own tools" if lock["role"] == "tools" else None)
             take = "%s -- --upgrade-package %s" % (lock["update"], pin["name"])
             if key in direct:
                 line, spec = direct[key]
-                allowed = newest(index, pin["name"], pin["version"], spec)
-                if allowed is not None and allowed > Version(pin["version"]):
+                allowed = next((v for v in versions if spec.contains(v, prereleases=True)), None)
+                if allowed is not None and allowed > pinned:
                     found.append("  %s %s -> %s within requirements.in (lock %s)  %s  take it: %s" % (
                         pin["name"], pin["version"], allowed, lock["label"], where, take))
                 if allowed != latest:
@@ -169,29 +159,17 @@ def python_updates(locks, images, lines):
 
 def debian_cpython_releases():
     """{minor: set of upstream versions} of Debian's python3.X source packages in SOURCE_SUITES."""
-    archive, _, keyring = debian_lock.mirrors()
-    signed = " [signed-by=%s]" % keyring if keyring else ""
     with tempfile.TemporaryDirectory(prefix="pyimage-outdated-src.") as root:
-        for d in ["etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
-                  "var/lib/apt/lists/partial", "var/lib/dpkg"]:
-            os.makedirs(os.path.join(root, d))
-        open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
-        with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
-            f.write("".join("deb-src%s %s %s main\n" % (signed, uri, s) for uri in archive for s in SOURCE_SUITES))
-        config = os.path.join(root, "apt.conf")
-        with open(config, "w") as f:
-            # A suite past its Valid-Until is still signed; its Sources still say what it carries.
-            f.write('Dir "%s/";\nDir::State::status "%s/var/lib/dpkg/status";\nAPT::Sandbox::User "root";\n'
-                    'Acquire::Languages "none";\nAcquire::Check-Valid-Until "false";\n' % (root, root))
-        out = subprocess.run(["apt-get", "update", "-q"], env=dict(os.environ, APT_CONFIG=config, LC_ALL="C"),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        apt = debian_lock.PrivateApt(root, "", "amd64", source_suites=SOURCE_SUITES)
+        out = apt.run("update", "-q")
         if out.returncode != 0 or re.search(r"^E: ", out.stdout, re.M):
             raise OutdatedError("apt-get update of Debian's source indexes failed:\n%s" % out.stdout[-1500:])
         releases = {}
-        for name in os.listdir(os.path.join(root, "var/lib/apt/lists")):
+        lists = os.path.join(root, "var/lib/apt/lists")
+        for name in sorted(os.listdir(lists)):
             if not name.endswith("_Sources"):
                 continue
-            with open(os.path.join(root, "var/lib/apt/lists", name), encoding="utf-8", errors="replace") as f:
+            with open(os.path.join(lists, name), encoding="utf-8", errors="replace") as f:
                 text = f.read()
             for minor, version in re.findall(r"^Package: python(3\.\d+)\n(?:[^\n]+\n)*?Version: (?:\d+:)?([0-9.]+)[-+]",
                                              text, re.M):
