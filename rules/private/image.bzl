@@ -15,6 +15,9 @@ _FAST = {"no-sandbox": "1"}
 # The layers, bottom up: what changes least goes first, so a rebuild touches only the top ones.
 _LAYER_NAMES = ["base", "python", "venv", "app"]
 
+# The interpreter flag of each optimisation level; the entrypoint runs with it.
+_OPTIMIZE_FLAGS = {0: [], 1: ["-O"], 2: ["-OO"]}
+
 def _layer_gzip(ctx, tar, name):
     gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
     run_py_tool(
@@ -61,6 +64,48 @@ def _check_wheel_pythons(ctx, info, py, py_what):
             wrong[0].split(" ", 1)[0],
         ))
 
+def _slim_pyc(ctx, tar, name, optimize, sourceless):
+    """`tar` with one .pyc per module at `optimize` (in place of the .py with sourceless)."""
+    out = ctx.actions.declare_file("%s.%s.tar" % (ctx.label.name, name))
+    args = ["pyc", "--optimize", str(optimize)] + (["--sourceless"] if sourceless else []) + [tar.path, out.path]
+    run_py_tool(
+        ctx,
+        ctx.attr._slim_tool,
+        tool_python(ctx),
+        arguments = args,
+        inputs = [tar],
+        outputs = [out],
+        mnemonic = "ImageSlimPyc",
+        execution_requirements = _FAST,
+        progress_message = "Keeping one .pyc per module in the %s layer of %s" % (name, ctx.label),
+    )
+    return out
+
+def _slim_base(ctx, uppers):
+    """The base without the libraries no ELF file of `uppers` (or of the base) needs, and the list
+    of what it left out."""
+    out = ctx.actions.declare_file(ctx.label.name + ".base.tar")
+    removed = ctx.actions.declare_file(ctx.label.name + ".base_removed.txt")
+    args = ctx.actions.args()
+    args.add("base")
+    args.add("--output", out)
+    args.add("--removed", removed)
+    args.add_all(ctx.attr.base_keep, before_each = "--keep")
+    args.add(ctx.file.base)
+    args.add_all(uppers)
+    run_py_tool(
+        ctx,
+        ctx.attr._slim_tool,
+        tool_python(ctx),
+        arguments = [args],
+        inputs = [ctx.file.base] + uppers,
+        outputs = [out, removed],
+        mnemonic = "ImageSlimBase",
+        execution_requirements = _FAST,
+        progress_message = "Leaving out of %s what no ELF file of %s needs" % (ctx.attr.base.label, ctx.label),
+    )
+    return out, removed
+
 def _py_image_impl(ctx):
     org = ctx.attr.org
     if not org or not org.replace("-", "").replace("_", "").isalnum():
@@ -83,15 +128,23 @@ def _py_image_impl(ctx):
     main = ctx.file.main
     if main not in info.srcs:
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
+    if "PYTHONOPTIMIZE" in ctx.attr.env:
+        fail("py_image %s: env sets PYTHONOPTIMIZE; use the attribute optimize = %s instead, so that the image holds the .pyc files of that level" % (ctx.label, ctx.attr.env["PYTHONOPTIMIZE"] or "1"))
+    for pattern in ctx.attr.base_keep:
+        if not pattern or pattern.startswith("./") or ".." in pattern.split("/"):
+            fail("py_image %s: base_keep has '%s'; give a path or glob in the base without ./ or .., for example \"usr/lib/x86_64-linux-gnu/gconv/*\"" % (ctx.label, pattern))
+    optimize = ctx.attr.optimize
     mtime = str(SOURCE_DATE_EPOCH)
     repo_tag = ctx.attr.repo_tag or "%s:latest" % ctx.label.name
 
     # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
-    venv_tar = ctx.actions.declare_file(ctx.label.name + ".venv.tar")
+    sourceless = ctx.attr.pyc == "sourceless"
+    venv_tar = ctx.actions.declare_file(ctx.label.name + (".venv_sources.tar" if sourceless else ".venv.tar"))
     venv_args = ctx.actions.args()
     venv_args.add("--venv", opt + "/venv")
     venv_args.add("--python", opt + "/python/bin/python3")
     venv_args.add("--mtime", mtime)
+    venv_args.add("--optimize", str(optimize))
     venv_args.add("--output", venv_tar)
     venv_args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
     run_py_tool(
@@ -110,6 +163,7 @@ def _py_image_impl(ctx):
     app_args = ctx.actions.args()
     app_args.add("--app", opt + "/app")
     app_args.add("--mtime", mtime)
+    app_args.add("--optimize", str(optimize))
     app_args.add("--output", app_tar)
     app_args.add_all(info.sources, map_each = source_arg, format_each = "--source=%s")
     run_py_tool(
@@ -124,7 +178,18 @@ def _py_image_impl(ctx):
         progress_message = "Laying out the application of %s in %s/app" % (ctx.label, opt),
     )
 
-    layers = zip(_LAYER_NAMES, [ctx.file.base, py.runtime_tar, venv_tar, app_tar])
+    # What the app cannot use stays out: the .pyc of the levels it does not run at (or the
+    # sources, with sourceless), and the base's libraries that nothing in the image links to.
+    # The app layer's own ELF files, if any, are not looked at: an app change must not redo this.
+    python_tar = py.runtime_tar if ctx.attr.pyc == "all" else _slim_pyc(ctx, py.runtime_tar, "python", optimize, sourceless)
+    if sourceless:
+        venv_tar = _slim_pyc(ctx, venv_tar, "venv", optimize, True)
+    base_tar, base_removed = ctx.file.base, []
+    if ctx.attr.trim_base:
+        base_tar, removed = _slim_base(ctx, [python_tar, venv_tar])
+        base_removed = [removed]
+
+    layers = zip(_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
     gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
 
     # Found at build time, not when the container starts: a library the interpreter or a wheel
@@ -134,9 +199,9 @@ def _py_image_impl(ctx):
         ctx,
         ctx.attr._check_libs,
         tool_python(ctx),
-        arguments = ["--stamp", libcheck.path, "--base", ctx.file.base.path, "--base-label", str(ctx.attr.base.label),
-                     py.runtime_tar.path, venv_tar.path],
-        inputs = [ctx.file.base, py.runtime_tar, venv_tar],
+        arguments = ["--stamp", libcheck.path, "--base", base_tar.path, "--base-label", str(ctx.attr.base.label),
+                     python_tar.path, venv_tar.path],
+        inputs = [base_tar, python_tar, venv_tar],
         outputs = [libcheck],
         mnemonic = "ImageLibCheck",
         execution_requirements = _FAST,
@@ -156,7 +221,7 @@ def _py_image_impl(ctx):
     config = {
         "User": user,
         "Env": ["%s=%s" % (k, v) for k, v in sorted(env.items())],
-        "Entrypoint": [opt + "/venv/bin/python3", "-m", module],
+        "Entrypoint": [opt + "/venv/bin/python3"] + _OPTIMIZE_FLAGS[optimize] + ["-m", module],
         "WorkingDir": ctx.attr.workdir or (opt + "/app"),
         "Labels": dict(ctx.attr.labels),
     }
@@ -229,7 +294,7 @@ def _py_image_impl(ctx):
             sbom = depset([sbom]),
             provenance = depset([provenance]),
             attachments = depset([attached]),
-            sizes = depset(sizes),
+            sizes = depset(sizes + base_removed),
         ),
     ]
 
@@ -358,6 +423,11 @@ _py_image = rule(
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
         "_sbom_tool": attr.label(default = "//rules/private/tools:make_sbom", cfg = TOOL_CFG),
         "_sizes_tool": attr.label(default = "//rules/private/tools:layer_sizes", cfg = TOOL_CFG),
+        "_slim_tool": attr.label(default = "//rules/private/tools:slim_layer", cfg = TOOL_CFG),
+        "optimize": attr.int(default = 0, values = [0, 1, 2]),
+        "pyc": attr.string(default = "one", values = ["one", "all", "sourceless"]),
+        "trim_base": attr.bool(default = True),
+        "base_keep": attr.string_list(),
     },
     **USES_TOOLCHAIN
 )
@@ -378,6 +448,10 @@ def py_image(
         annotations = {},
         repo_tag = "",
         stamp = -1,
+        optimize = 0,
+        pyc = "one",
+        trim_base = True,
+        base_keep = [],
         **kwargs):
     """An OCI image of a py_binary: four layers, base OS < interpreter < venv < app.
 
@@ -431,6 +505,26 @@ def py_image(
         org.opencontainers.image.revision and .created, and the config's `created`), 0 never,
         -1 (default) only when Bazel runs with `--stamp` (see `--config=release` in .bazelrc).
         Unstamped, the image is reproducible.
+      optimize: the optimisation level the entrypoint runs at: 0 (default), 1 (`python -O`:
+        asserts and `__debug__` blocks are skipped) or 2 (`-OO`: docstrings dropped as well). The
+        .pyc files of the image are compiled at this level. Set it here, not as PYTHONOPTIMIZE in
+        env (that fails, naming this attribute).
+      pyc: which byte code the image holds. "one" (default): one .pyc per module, at `optimize`;
+        CPython's install compiles each stdlib module at all three levels, and the interpreter
+        only reads one. "all": the stdlib keeps all three (about 9 MiB more), for a container in
+        which something runs `python -O` by hand. "sourceless": the .pyc takes the place of the
+        .py in the interpreter and venv layers (the app keeps its sources); imports work the
+        same, but a traceback through the stdlib or a wheel shows file and line number without
+        the line's text, and `inspect.getsource` fails there.
+      trim_base: leave out of the base layer the shared libraries that no ELF file of the
+        interpreter, the venv or the base itself needs (by DT_NEEDED, transitively), and glibc's
+        gconv modules (only iconv loads them). The dynamic loader, libc, libgcc_s and NSS modules
+        always stay. The list of what was left out is `NAME.base_removed.txt` (in `:NAME.sizes`).
+        False keeps the base as it is.
+      base_keep: paths or globs in the base to keep although nothing links to them (and what they
+        link to), for code that loads them with dlopen: `["usr/lib/x86_64-linux-gnu/gconv/*"]`
+        for an app that calls iconv, `["usr/lib/x86_64-linux-gnu/libstdc++.so.6*"]` for one that
+        loads a C++ library through ctypes.
       **kwargs: common attributes (tags, visibility).
     """
     _py_image(
@@ -449,6 +543,10 @@ def py_image(
         annotations = annotations,
         repo_tag = repo_tag,
         stamp = stamp,
+        optimize = optimize,
+        pyc = pyc,
+        trim_base = trim_base,
+        base_keep = base_keep,
         private_stamp_detect = select({
             str(Label("//rules/private:stamp_detect")): True,
             "//conditions:default": False,

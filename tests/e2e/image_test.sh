@@ -118,6 +118,40 @@ run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entryp
   rules_pyimage/example:latest /tmp/check_stdlib.py >"$SCRATCH/stdlib.log" 2>&1 || { cat "$SCRATCH/stdlib.log" >&2; fail "stdlib modules fail in the image"; }
 echo "ok: every stdlib module that needs a system library works in the image"
 
+# What py_image leaves out: //app:image keeps one .pyc per module and no gconv (iconv cannot
+# convert to UTF-16 there); //tests/image:image_sourceless runs at -OO from .pyc alone, and
+# keeps gconv through base_keep.
+ICONV='import ctypes; libc = ctypes.CDLL(None); libc.iconv_open.restype = ctypes.c_void_p; print("iconv", libc.iconv_open(b"UTF-16", b"UTF-8") != ctypes.c_void_p(-1).value)'
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/example:latest -c "$ICONV" >"$SCRATCH/iconv.log" 2>&1 \
+  || { cat "$SCRATCH/iconv.log" >&2; fail "the iconv probe failed"; }
+expect_in "$SCRATCH/iconv.log" "iconv False"
+bazel build "$DC" //tests/image:image_sourceless.tar >"$SCRATCH/sourceless.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/sourceless.log" >&2; fail "building //tests/image:image_sourceless failed"; }
+podman_ load -i "$BIN/tests/image/image_sourceless.tar" >"$SCRATCH/load-sourceless.log" 2>&1 \
+  || { cat "$SCRATCH/load-sourceless.log" >&2; fail "podman load of //tests/image:image_sourceless failed"; }
+run_ rules_pyimage/sourceless:latest >"$SCRATCH/run-sourceless.log" 2>&1 \
+  || { cat "$SCRATCH/run-sourceless.log" >&2; fail "//tests/image:image_sourceless failed to run"; }
+expect_in "$SCRATCH/run-sourceless.log" "attrs 26.1.0 | markupsafe 3.0.4 speedups=True | pyyaml 6.0.4 libyaml=True"
+PROBE='
+import json, sys, yaml
+print("optimize", sys.flags.optimize, json.__file__, yaml.__file__, json.dumps.__doc__)
+'
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c "$PROBE; $ICONV" >"$SCRATCH/sourceless-probe.log" 2>&1 \
+  || { cat "$SCRATCH/sourceless-probe.log" >&2; fail "the sourceless probe failed"; }
+expect_in "$SCRATCH/sourceless-probe.log" "optimize 2 /opt/pyimage/python/lib/python3.13/json/__init__.pyc /opt/pyimage/venv/lib/python3.13/site-packages/yaml/__init__.pyc None"
+expect_in "$SCRATCH/sourceless-probe.log" "iconv True"
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c 'import json; json.loads("{")' \
+  >"$SCRATCH/traceback.log" 2>&1 && fail "json.loads('{') did not fail"
+expect_in "$SCRATCH/traceback.log" 'json/decoder.py", line'
+grep -q "scan_once" "$SCRATCH/traceback.log" && { cat "$SCRATCH/traceback.log"; fail "the sourceless traceback shows source text"; }
+skopeo inspect --config "docker-archive:$BIN/tests/image/image_sourceless.tar" >"$SCRATCH/sourceless-config.json"
+python3 - "$SCRATCH/sourceless-config.json" <<'PY' || exit 1
+import json, sys
+entrypoint = json.load(open(sys.argv[1]))["config"]["Entrypoint"]
+assert entrypoint == ["/opt/pyimage/venv/bin/python3", "-OO", "-m", "app.main"], entrypoint
+PY
+echo "ok: //app:image has no gconv (iconv to UTF-16 fails); //tests/image:image_sourceless runs at -OO, imports json and yaml from .pyc alone, its traceback names json/decoder.py without the line's text, and keeps gconv through base_keep"
+
 # --- stamping only with --stamp --------------------------------------------------------------------------
 bazel build "$DC" --config=release //app:image >"$SCRATCH/stamp.log" 2>&1 || { tail -n 20 "$SCRATCH/stamp.log" >&2; fail "stamped build failed"; }
 skopeo inspect "oci:$LAYOUT:latest" >"$SCRATCH/stamped.json"

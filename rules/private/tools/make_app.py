@@ -4,9 +4,10 @@ Runs on the image's own interpreter, so the .pyc it writes have that version's m
 
 In:  the app directory in the image, the sources (each PATH=IMPORT_PATH), a fixed mtime.
 Out: one deterministic tar: the sources at APP/IMPORT_PATH, each byte-compiled with checked-hash
-     invalidation and its image path recorded.
+     invalidation at the --optimize level and its image path recorded.
 
-Usage: make_app.py --app /opt/ORG/app --mtime N --output F.tar [--source PATH=REL ...]
+Usage: make_app.py --app /opt/ORG/app --mtime N --output F.tar [--optimize 0|1|2]
+                   [--source PATH=REL ...]
 """
 
 import argparse
@@ -25,6 +26,8 @@ def main(argv=None):
     parser.add_argument("--mtime", type=int, required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--source", action="append", default=[])
+    parser.add_argument("--optimize", type=int, choices=[0, 1, 2], default=0,
+                        help="the optimisation level the image runs at (-O: 1, -OO: 2)")
     args = parser.parse_args(argv)
     work = tempfile.mkdtemp(prefix="pyimage-app.")
     try:
@@ -39,7 +42,7 @@ def main(argv=None):
             if dest.endswith(".py"):
                 try:
                     py_compile.compile(dest, dfile=os.path.join(args.app, rel), doraise=True,
-                                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+                                       optimize=args.optimize, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
                 except py_compile.PyCompileError as err:
                     sys.exit("ERROR: %s does not compile: %s" % (rel, err.msg))
         dtar.write_tar(root, args.output, args.mtime)

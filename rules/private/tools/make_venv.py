@@ -7,10 +7,11 @@ In:  the venv path and the interpreter's path in the image, the wheels (files, o
      holding one), a fixed mtime.
 Out: one deterministic tar whose entries sit under the venv path: pyvenv.cfg, bin/python3 links to
      the interpreter, the packages in lib/pythonX.Y/site-packages, every module byte-compiled with
-     checked-hash invalidation and its image path recorded (no build path).
+     checked-hash invalidation at the --optimize level and its image path recorded (no build
+     path).
 
 Usage: make_venv.py --venv /opt/ORG/venv --python /opt/ORG/python/bin/python3 --mtime N
-                    --output F.tar [--wheel PATH ...]
+                    --output F.tar [--optimize 0|1|2] [--wheel PATH ...]
 """
 
 import argparse
@@ -36,6 +37,8 @@ def main(argv=None):
     parser.add_argument("--mtime", type=int, required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--wheel", action="append", default=[])
+    parser.add_argument("--optimize", type=int, choices=[0, 1, 2], default=0,
+                        help="the optimisation level the image runs at (-O: 1, -OO: 2)")
     args = parser.parse_args(argv)
 
     minor = "python%d.%d" % sys.version_info[:2]
@@ -68,9 +71,10 @@ def main(argv=None):
                 install(source=source, destination=destination,
                         additional_metadata={"INSTALLER": b"rules_pyimage\n"})
 
-        # Byte-compile as the image will see the files (checked-hash: no mtime in any .pyc).
+        # Byte-compile as the image will see the files (checked-hash: no mtime in any .pyc), at
+        # the one level the entrypoint runs.
         ok = compileall.compile_dir(
-            site, quiet=1, stripdir=root, prependdir="/", workers=1,
+            site, quiet=1, stripdir=root, prependdir="/", workers=1, optimize=args.optimize,
             invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
         if not ok:
             sys.exit("ERROR: a module in the venv does not compile (see above)")

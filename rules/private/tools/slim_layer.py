@@ -1,0 +1,172 @@
+"""Leaves out of an image's layers what its app cannot use.
+
+Two commands, each reading one layer tar and writing a smaller one (entries kept as they were,
+in dtar's order, so the result is as deterministic as the input):
+
+  pyc   One .pyc per module, at the optimisation level the entrypoint runs (0, 1 for -O, 2 for
+        -OO): CPython's install byte-compiles every stdlib module three times and the interpreter
+        only ever reads one of them. With --sourceless the .pyc takes the place of its .py
+        (`mod.pyc` beside where `mod.py` was, which CPython imports without the source; a
+        traceback then shows file and line but not the line's text). A .py without a .pyc of the
+        level stays as it is.
+
+  base  The base layer without the shared libraries that no ELF file of the image needs: the
+        closure of DT_NEEDED from every ELF file of the layers above (and the base's own
+        executables), through the base's libraries. Also left out: glibc's gconv modules, which
+        only iconv loads (nothing names them in DT_NEEDED). Never left out: the dynamic loader,
+        libc, libgcc_s (glibc loads it itself for thread cancellation and backtraces), NSS modules
+        (loaded by name from nsswitch.conf), and whatever matches a --keep pattern (with what it
+        needs in turn). Writes the list of what was left out, with sizes, to --removed.
+
+Usage: slim_layer.py pyc --optimize N [--sourceless] IN.tar OUT.tar
+       slim_layer.py base --output OUT.tar --removed LIST.txt [--keep GLOB ...] BASE.tar LAYER.tar...
+"""
+
+import argparse
+import fnmatch
+import os
+import posixpath
+import re
+import sys
+import tarfile
+
+from rules.private.tools import dtar
+from rules.private.tools.check_libs import LIB_DIRS, needed
+
+PYC = re.compile(r"^(?P<dir>(?:.*/)?)__pycache__/(?P<mod>[^/.]+)\.(?P<tag>[a-z]+-\d+)(?:\.opt-(?P<level>[12]))?\.pyc$")
+LIBRARY = re.compile(r"\.so(\.[0-9.]+)?$")
+ALWAYS_KEEP = ["ld-linux*", "libc.so*", "libgcc_s.so*", "libnss_*"]
+GCONV_DIRS = [d + "/gconv" for d in LIB_DIRS]
+
+
+def read(path):
+    """[(TarInfo, bytes or None)] of a tar, in its order."""
+    with tarfile.open(path) as tar:
+        return [(m, tar.extractfile(m).read() if m.isreg() else None) for m in tar.getmembers()]
+
+
+def slim_pyc(entries, optimize, sourceless):
+    """The entries with one .pyc per module at `optimize`; with sourceless, in place of the .py."""
+    names = {info.name for info, _ in entries}
+    out = []
+    moved = {}
+    for info, data in entries:
+        match = PYC.match(info.name)
+        if not match:
+            out.append((info, data))
+            continue
+        if int(match.group("level") or 0) != optimize:
+            continue
+        source = match.group("dir") + match.group("mod") + ".py"
+        if sourceless and source in names:
+            info.name = match.group("dir") + match.group("mod") + ".pyc"
+            moved[source] = info.name
+        out.append((info, data))
+    if sourceless:
+        out = [(info, data) for info, data in out if info.name not in moved]
+        # __pycache__ directories left empty go too.
+        used = {posixpath.dirname(info.name) for info, _ in out}
+        out = [(info, data) for info, data in out
+               if not (info.isdir() and posixpath.basename(info.name) == "__pycache__" and info.name not in used)]
+    return out, len(moved)
+
+
+def _chain(members, info):
+    """The entries a path in the base passes through to its file: itself, then each symlink's
+    target in turn ([] when a link leaves the base or loops)."""
+    chain = [info]
+    while info.issym():
+        target = info.linkname
+        target = target.lstrip("/") if target.startswith("/") else posixpath.join(posixpath.dirname(info.name), target)
+        info = members.get(posixpath.normpath(target))
+        if info is None or info in chain:
+            return []
+        chain.append(info)
+    return chain
+
+
+def slim_base(entries, layers, keep):
+    """(kept entries, removed entries) of the base, given the entries of the layers above it."""
+    members = {info.name: info for info, _ in entries}
+    data_of = {info.name: data for info, data in entries}
+    by_soname = {}
+    for info, _ in entries:
+        if posixpath.dirname(info.name) in LIB_DIRS and (info.isreg() or info.issym()):
+            by_soname.setdefault(posixpath.basename(info.name), []).append(info)
+
+    def candidate(info):
+        if any(info.name == g or info.name.startswith(g + "/") for g in GCONV_DIRS):
+            return True
+        return not info.isdir() and posixpath.dirname(info.name) in LIB_DIRS and bool(LIBRARY.search(info.name))
+
+    def pinned(info):
+        return any(fnmatch.fnmatch(posixpath.basename(info.name), p) for p in ALWAYS_KEEP) or \
+            any(fnmatch.fnmatch(info.name, p.lstrip("/")) for p in keep)
+
+    kept = set()
+    queue = []
+
+    def take(info):
+        kept.add(info.name)
+        chain = _chain(members, info)
+        kept.update(i.name for i in chain)
+        if chain and chain[-1].isreg() and data_of[chain[-1].name][:4] == b"\x7fELF":
+            queue.extend(needed(data_of[chain[-1].name]))
+
+    for info, _ in entries:
+        if not candidate(info) or pinned(info):
+            take(info)
+    for layer in layers:
+        for info, data in layer:
+            if info.isreg() and data[:4] == b"\x7fELF":
+                queue.extend(needed(data))
+    seen = set()
+    while queue:
+        soname = queue.pop()
+        if soname not in seen:
+            seen.add(soname)
+            for info in by_soname.get(soname, []):
+                take(info)
+    # A directory stays while anything in it stays.
+    for name in list(kept):
+        parent = posixpath.dirname(name)
+        while parent and parent in members and parent not in kept:
+            kept.add(parent)
+            parent = posixpath.dirname(parent)
+    return [(i, d) for i, d in entries if i.name in kept], [(i, d) for i, d in entries if i.name not in kept]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    pyc = sub.add_parser("pyc")
+    pyc.add_argument("--optimize", type=int, choices=[0, 1, 2], required=True)
+    pyc.add_argument("--sourceless", action="store_true")
+    pyc.add_argument("input")
+    pyc.add_argument("output")
+    base = sub.add_parser("base")
+    base.add_argument("--output", required=True)
+    base.add_argument("--removed", required=True)
+    base.add_argument("--keep", action="append", default=[])
+    base.add_argument("base")
+    base.add_argument("layers", nargs="*")
+    args = parser.parse_args(argv)
+
+    if args.command == "pyc":
+        entries, _ = slim_pyc(read(args.input), args.optimize, args.sourceless)
+        dtar.write_entries(args.output, entries)
+        return
+    kept, removed = slim_base(read(args.base), [read(layer) for layer in args.layers], args.keep)
+    dtar.write_entries(args.output, kept)
+    total = sum(i.size for i, _ in removed if i.isreg())
+    lines = ["# left out of the base: %d entries, %d bytes (keep one with py_image's base_keep)" % (len(removed), total)]
+    lines += ["%10d  %s" % (i.size if i.isreg() else 0, i.name) for i, _ in removed]
+    with open(args.removed, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (OSError, ValueError, tarfile.TarError) as err:
+        sys.exit("slim_layer: %s" % err)

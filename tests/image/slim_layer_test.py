@@ -1,0 +1,127 @@
+"""What py_image leaves out of its layers, on the real base and the real interpreter layer.
+
+- pyc: one level keeps exactly one .pyc per stdlib module; the sourceless interpreter, unpacked,
+  imports the stdlib from .pyc alone (and has no source to show).
+- base: what is left out is what nothing links to (libstdc++, gconv), what stays still satisfies
+  the build-time library check; base_keep and a wheel that needs a library bring it back.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+
+from rules.private.tools import check_libs, dtar, slim_layer
+
+BASE = PYTHON = None
+LIBDIR = "usr/lib/x86_64-linux-gnu"
+
+
+def tmpdir():
+    return tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+
+
+def names(entries):
+    return {info.name for info, _ in entries}
+
+
+class PycTest(unittest.TestCase):
+    def test_one_level(self):
+        entries = slim_layer.read(PYTHON)
+        for level, suffix in [(0, ".cpython-313.pyc"), (1, ".opt-1.pyc"), (2, ".opt-2.pyc")]:
+            kept, moved = slim_layer.slim_pyc(slim_layer.read(PYTHON), level, False)
+            pycs = [n for n in names(kept) if n.endswith(".pyc")]
+            sources = [n for n in names(kept) if n.endswith(".py") and "/lib/python3.13/" in n]
+            self.assertEqual(moved, 0)
+            self.assertTrue(pycs and all(n.endswith(suffix) for n in pycs), (level, pycs[:3]))
+            # every stdlib module that had a .pyc of this level still has it, and its source
+            self.assertEqual(len(pycs), len([n for n in names(entries) if n.endswith(suffix)]))
+            self.assertGreater(len(pycs), 500)
+            self.assertGreater(len(sources), 500)
+        self.assertEqual(len(entries) - len(kept), 2 * len(pycs))
+
+    def test_sourceless_interpreter_imports_without_sources(self):
+        kept, moved = slim_layer.slim_pyc(slim_layer.read(PYTHON), 2, True)
+        self.assertGreater(moved, 500)
+        self.assertFalse([n for n in names(kept) if "__pycache__" in n])
+        stdlib = [n for n in names(kept) if "/lib/python3.13/" in n and "/site-packages" not in n]
+        self.assertFalse([n for n in stdlib if n.endswith(".py")], "a .py with a .pyc was left")
+        root = tmpdir()
+        layer = os.path.join(root, "python.tar")
+        dtar.write_entries(layer, kept)
+        with tarfile.open(layer) as tar:
+            tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
+        python = os.path.join(root, "opt/pyimage/python/bin/python3")
+        probe = ("import email.mime.text, inspect, json, logging, sqlite3, ssl, sys\n"
+                 "print(json.__file__.rsplit('/', 2)[-2:], sys.flags.optimize, json.dumps.__doc__)\n"
+                 "try:\n    inspect.getsource(json.dumps)\nexcept OSError as e:\n    print('no source:', e)\n")
+        out = subprocess.run([python, "-I", "-OO", "-c", probe], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("['json', '__init__.pyc'] 2 None", out.stdout)
+        self.assertIn("no source:", out.stdout)
+
+
+class BaseTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base = slim_layer.read(BASE)
+        cls.python = slim_layer.read(PYTHON)
+
+    def check(self, kept):
+        """check_libs on the slimmed base and the interpreter layer: the stamp it writes."""
+        root = tmpdir()
+        base = os.path.join(root, "base.tar")
+        dtar.write_entries(base, kept)
+        stamp = os.path.join(root, "stamp")
+        check_libs.main(["--stamp", stamp, "--base", base, PYTHON])
+        with open(stamp) as f:
+            return f.read()
+
+    def test_left_out_is_unneeded_and_the_rest_suffices(self):
+        kept, removed = slim_layer.slim_base(self.base, [self.python], [])
+        gone = names(removed)
+        self.assertIn(LIBDIR + "/libstdc++.so.6", gone)
+        self.assertIn(LIBDIR + "/gconv", gone)
+        self.assertTrue(any(n.startswith(LIBDIR + "/gconv/") for n in gone))
+        for must in ["lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+                     "lib/x86_64-linux-gnu/libgcc_s.so.1", LIBDIR + "/libssl.so.3", LIBDIR + "/libsqlite3.so.0",
+                     "etc/passwd", "etc/ssl/certs/ca-certificates.crt", "usr/share/zoneinfo/UTC"]:
+            self.assertIn(must, names(kept))
+        # only libraries and gconv modules go; no directory that still holds something
+        for n in gone:
+            self.assertTrue(n.startswith(LIBDIR + "/gconv") or re.search(r"\.so(\.[0-9.]+)?$", n), n)
+        self.assertRegex(self.check(kept), r"^\d+ ELF files, every needed library found")
+        # every kept symlink that ended at a file in the base still does
+        before = {i.name: i for i, _ in self.base}
+        after = {i.name: i for i, _ in kept}
+        for info, _ in kept:
+            if info.issym() and slim_layer._chain(before, info):
+                self.assertTrue(slim_layer._chain(after, info), "dangling: " + info.name)
+
+    def test_base_keep_brings_back_gconv_and_libstdcxx(self):
+        kept, _ = slim_layer.slim_base(self.base, [self.python], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"])
+        kept = names(kept)
+        self.assertIn(LIBDIR + "/gconv/UTF-16.so", kept)
+        self.assertIn(LIBDIR + "/gconv", kept)
+        self.assertIn(LIBDIR + "/libstdc++.so.6.0.30", kept)
+        self.assertIn(LIBDIR + "/libstdc++.so.6", kept)
+
+    def test_a_wheel_that_links_libstdcxx_keeps_it(self):
+        # A real extension whose DT_NEEDED entry is rewritten to name libstdc++ instead of sqlite.
+        ext = [(i, d) for i, d in self.python if i.name.endswith("/_sqlite3.cpython-313-x86_64-linux-gnu.so")][0]
+        data = ext[1].replace(b"libsqlite3.so.0\0", b"libstdc++.so.6\0\0")
+        self.assertIn("libstdc++.so.6", check_libs.needed(data))
+        info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cxx.so")
+        info.size = len(data)
+        kept, _ = slim_layer.slim_base(self.base, [[(info, data)]], [])
+        kept = names(kept)
+        self.assertIn(LIBDIR + "/libstdc++.so.6.0.30", kept)
+        self.assertNotIn(LIBDIR + "/libsqlite3.so.0", kept)  # nothing else needs it now
+
+
+if __name__ == "__main__":
+    BASE, PYTHON = sys.argv.pop(1), sys.argv.pop(1)
+    unittest.main(verbosity=2)
