@@ -136,7 +136,7 @@ PROBE='
 import json, sys, yaml
 print("optimize", sys.flags.optimize, json.__file__, yaml.__file__, json.dumps.__doc__)
 '
-run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c "$PROBE; $ICONV" >"$SCRATCH/sourceless-probe.log" 2>&1 \
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c "$PROBE$ICONV" >"$SCRATCH/sourceless-probe.log" 2>&1 \
   || { cat "$SCRATCH/sourceless-probe.log" >&2; fail "the sourceless probe failed"; }
 expect_in "$SCRATCH/sourceless-probe.log" "optimize 2 /opt/pyimage/python/lib/python3.13/json/__init__.pyc /opt/pyimage/venv/lib/python3.13/site-packages/yaml/__init__.pyc None"
 expect_in "$SCRATCH/sourceless-probe.log" "iconv True"
