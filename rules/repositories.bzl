@@ -25,8 +25,9 @@ def pyimage_register_toolchains(
         default_version = None,
         prefix = DEFAULT_PREFIX,
         configure_flags = [],
-        optimizations = False,
-        lto = False,
+        optimizations = True,
+        lto = True,
+        plain_versions = [],
         cpython_versions = CPYTHON_VERSIONS,
         builder_lock = "@rules_pyimage//third_party/debian:builder.lock.json"):
     """Declares CPython toolchains compiled from source and registers them.
@@ -39,8 +40,13 @@ def pyimage_register_toolchains(
         `--@<name>//:python_version` is not set; the first of `python_versions` if None.
       prefix: the install prefix inside images, `/opt/<org>/python`.
       configure_flags: extra ./configure flags for every version.
-      optimizations: build with PGO (`--enable-optimizations`); about twice the compile time.
+      optimizations: build with profile-guided optimisation (`--enable-optimizations`), trained
+        by a deterministic run so that the interpreter stays bit-reproducible; about three times
+        the compile time, a one-time cost with a shared cache (docs/toolchain.md).
       lto: build with link-time optimisation (`--with-lto`).
+      plain_versions: releases of `python_versions` compiled without PGO and LTO whatever
+        `optimizations` and `lto` say: for example the old release of an upgrade path that only
+        tests run on, where a fast compile matters more than a fast interpreter.
       cpython_versions: the version table, `{version: {"url": ..., "sha256": ...}}`; defaults to
         the one in `@rules_pyimage//toolchains:versions.bzl`. Pass `dict(CPYTHON_VERSIONS, **mine)`
         to add releases of your own.
@@ -64,6 +70,7 @@ def pyimage_register_toolchains(
         configure_flags = configure_flags,
         optimizations = optimizations,
         lto = lto,
+        plain_versions = plain_versions,
         cpython_versions = cpython_versions,
         builder_lock = builder_lock,
         builder_lock_text = builder_lock,

@@ -8,6 +8,8 @@
 #      trim lists (paths relative to the prefix, globs allowed), the files the builder must hold
 #      (each with the Debian package that provides it) and the stdlib modules that must import,
 #      each with the -dev package that provides its library.
+#      With --pgo-task, a profile-guided build (see step 2): the instrumented interpreter runs that
+#      script to make the profile.
 # Out: in --out: bin/python3, lib/, include/ (the build copy that Bazel runs as the Python
 #      toolchain and builds extensions against) and runtime.tar, the runtime copy as one
 #      deterministic tar whose entries sit under the prefix (no headers, no config directory).
@@ -20,7 +22,7 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H=""
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --cflags) CFLAGS_H="$2"; shift 2 ;;
     --cppflags) CPPFLAGS_H="$2"; shift 2 ;;
     --ldflags) LDFLAGS_H="$2"; shift 2 ;;
+    --pgo-task) PGO_TASK="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
@@ -67,6 +70,59 @@ export TMPDIR=/tmp SOURCE_DATE_EPOCH="$EPOCH" LC_ALL=C TZ=UTC
 umask 022
 MAPPED="/usr/src/cpython-$VERSION"
 
+# --- the profile-guided build (--pgo-task) -----------------------------------------------------
+# CPython's `make profile-opt` in three stages, with its training run replaced by one whose profile
+# is the same on every machine and in every run (docs/toolchain.md, "PGO and reproducibility"):
+#  1. build the interpreter instrumented (-fprofile-generate), without LTO: the instrumented
+#     binary is thrown away, and the profile is per translation unit, which LTO does not change;
+#  2. delete the counts that the build itself wrote (make runs the instrumented programs, in
+#     parallel), run PGO_TASK once: one thread, PYTHONHASHSEED=0, no address-space randomisation
+#     (so object addresses, which decide hash-table probes and the method cache, are the same),
+#     a fixed stack limit (which places the mmap area), a cleared environment, no .pyc written;
+#  3. rebuild everything with -fprofile-use (and LTO when configured).
+# The profile's sha256 is printed: two builds whose profiles differ give different bytes.
+drop_lto() {
+  local word kept=()
+  for word in $1; do
+    case "$word" in -flto*|-fuse-linker-plugin|-ffat-lto-objects) ;; *) kept+=("$word") ;; esac
+  done
+  echo "${kept[*]}"
+}
+pgo_build() {
+  local nolto_c nolto_ld digest
+  # The configured flags without the LTO ones, for the instrumented stage.
+  nolto_c="$(drop_lto "$(sed -n 's/^CONFIGURE_CFLAGS_NODIST=//p' Makefile)")"
+  nolto_ld="$(drop_lto "$(sed -n 's/^CONFIGURE_LDFLAGS_NODIST=//p' Makefile)")"
+  echo "CPython $VERSION: PGO 1/3, make -j$JOBS (instrumented)" >&2
+  run_make make-instrumented.log profile-gen-stamp CONFIGURE_CFLAGS_NODIST="$nolto_c" CONFIGURE_LDFLAGS_NODIST="$nolto_ld"
+  find . -name '*.gcda' -delete
+
+  echo "CPython $VERSION: PGO 2/3, training run ($(basename "$PGO_TASK"))" >&2
+  printf '%s\n' '#include <stdio.h>' '#include <sys/personality.h>' '#include <unistd.h>' \
+    'int main(int argc, char **argv) {' \
+    '  if (argc < 2 || personality(ADDR_NO_RANDOMIZE) == -1) { perror("noaslr"); return 127; }' \
+    '  execv(argv[1], argv + 1); perror("noaslr: execv"); return 127; }' >"$B/noaslr.c"
+  gcc -O2 -o "$B/noaslr" "$B/noaslr.c" || die "could not compile the no-ASLR helper"
+  [[ "$("$B/noaslr" /bin/cat /proc/self/personality)" == 00040000 ]] \
+    || die "address-space randomisation could not be turned off for the training run (personality ADDR_NO_RANDOMIZE)"
+  if ! (ulimit -s 8192 && exec env -i PATH=/usr/bin:/bin LC_ALL=C TZ=UTC HOME=/nonexistent PYTHONHASHSEED=0 \
+        "$B/noaslr" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
+    tail -n 30 "$B/pgo-task.log" >&2
+    die "the PGO training run failed (last lines above)."
+  fi
+  # A .gcda file starts with 16 bytes of header: magic, version, and the stamp and checksum of
+  # its object file's compile (they differ between two compiles of the same source and are not
+  # used by -fprofile-use). The digest covers every file's name and its counters after them.
+  digest="$(find . -name '*.gcda' -printf '%P\n' | LC_ALL=C sort | while read -r f; do
+      echo "$f $(tail -c +17 "$f" | sha256sum | cut -c1-64)"; done | sha256sum | cut -c1-64)"
+  echo "CPython $VERSION: $(cat "$B/pgo-task.log"); profile sha256 $digest ($(find . -name '*.gcda' | wc -l) files)" >&2
+
+  echo "CPython $VERSION: PGO 3/3, make -j$JOBS (with the profile)" >&2
+  make clean-retain-profile >"$B/clean.log" 2>&1 || { tail -n 20 "$B/clean.log" >&2; die "make clean-retain-profile failed"; }
+  touch profile-run-stamp
+  run_make make.log profile-opt
+}
+
 # --- 1. unpack and check that this is the source tree of the version asked for -----------------
 tar -xf "$SRC" -C "$B/src" --strip-components=1 --no-same-owner 2>"$B/untar.log" \
   || die "$(basename "$SRC") is not a readable tarball ($(head -c 300 "$B/untar.log")). Check the url and sha256 of $VERSION in toolchains/versions.bzl."
@@ -85,18 +141,33 @@ echo "CPython $VERSION: configure ${CONFIGURE[*]:-}" >&2
 # byte-compiling Lib/test three times was a good part of every compile.
 # The hardening flags go into sysconfig too (CFLAGS, LDFLAGS), so extensions built later for this
 # interpreter get them as well; configure_flags come after them and may override them.
+PGO_FLAG=()
+[[ -z "$PGO_TASK" ]] || PGO_FLAG=(--enable-optimizations)
 if ! ./configure --prefix="$PREFIX" --without-ensurepip --disable-test-modules CFLAGS_NODIST="$MAP" py_cv_module__tkinter=n/a \
      CFLAGS="$CFLAGS_H" CPPFLAGS="$CPPFLAGS_H" LDFLAGS="$LDFLAGS_H" \
-     "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
+     "${PGO_FLAG[@]}" "${CONFIGURE[@]}" >"$B/configure.log" 2>&1; then
   tail -n 25 "$B/configure.log" >&2
   grep -m1 -B2 -A8 'configure: error' config.log >&2 || true
   die "./configure failed (last lines above). Check the configure_flags of this toolchain, and that the builder's package list (third_party/debian/builder.txt) has what it asks for (then: $UPDATE)."
 fi
 JOBS="$(nproc 2>/dev/null || echo 2)"
-echo "CPython $VERSION: make -j$JOBS" >&2
-if ! make -j"$JOBS" >"$B/make.log" 2>&1; then
-  tail -n 40 "$B/make.log" >&2
-  die "make failed (last lines above)."
+# _testembed (the embedding tests' program) is in build_all but never installed; with LTO its link
+# is a whole-program optimisation of its own. _freeze_module only turns the frozen modules' source
+# into bytecode during the build: it is linked without LTO, as _bootstrap_python already is.
+sed -i -e '/^build_all:/,/[^\\]$/ s| Programs/_testembed | |' \
+  -e 's|^\t$(LINKCC) $(PY_CORE_LDFLAGS) -o $@ Programs/_freeze_module.o|\t$(LINKCC) $(PY_LDFLAGS_NOLTO) -o $@ Programs/_freeze_module.o|' Makefile
+run_make() {  # LOG TARGET-AND-VARIABLES...
+  local log="$1"; shift
+  if ! make -j"$JOBS" "$@" >"$B/$log" 2>&1; then
+    tail -n 40 "$B/$log" >&2
+    die "make ${1:-} failed (last lines above; the whole log is $log in the build directory)."
+  fi
+}
+if [[ -z "$PGO_TASK" ]]; then
+  echo "CPython $VERSION: make -j$JOBS" >&2
+  run_make make.log
+else
+  pgo_build
 fi
 if ! make install DESTDIR="$B/dest" >"$B/install.log" 2>&1; then
   tail -n 40 "$B/install.log" >&2

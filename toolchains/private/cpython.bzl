@@ -112,8 +112,6 @@ def _cpython_build_impl(ctx):
     for flag in flags:
         if flag.startswith("--prefix") or flag.startswith("--enable-optimizations") or flag.startswith("--with-lto"):
             fail("cpython_build %s: configure_flags has '%s'; use the 'prefix', 'optimizations' and 'lto' attributes instead" % (ctx.label, flag))
-    if ctx.attr.optimizations:
-        flags.append("--enable-optimizations")
     if ctx.attr.lto:
         flags.append("--with-lto")
 
@@ -134,6 +132,7 @@ def _cpython_build_impl(ctx):
             (ctx.file._script, "/pyimage-in/build_cpython.sh"),
             (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
             (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
+            (ctx.file._pgo_task, "/pyimage-in/pgo_task.py"),
         ],
         outs = [
             ("/pyimage-out/bin/python3", interpreter),
@@ -159,15 +158,22 @@ def _cpython_build_impl(ctx):
     args.add_all(["%s=%s" % (m, pkg) for m, pkg in REQUIRED_MODULES.items()], before_each = "--module")
     args.add_all(["%s=%s" % (path, pkg) for path, pkg in BUILDER_REQUIRES.items()], before_each = "--require")
     args.add_all(flags, before_each = "--configure")
+    if ctx.attr.optimizations:
+        args.add("--pgo-task", "/pyimage-in/pgo_task.py")
 
+    optimised = [what for what, on in [("PGO", ctx.attr.optimizations), ("LTO", ctx.attr.lto)] if on]
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, builder.rootfs],
+        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
-        progress_message = "Compiling CPython %s from source in the hermetic builder (%s)" % (version, ctx.label),
+        progress_message = "Compiling CPython %s from source%s in the hermetic builder (%s)" % (
+            version,
+            " with " + " and ".join(optimised) if optimised else "",
+            ctx.label,
+        ),
     )
 
     runfiles = ctx.runfiles(files = [interpreter, lib])
@@ -259,12 +265,12 @@ cpython_build(
             doc = "Extra flags for ./configure, for example `[\"--with-computed-gotos\"]`. Use `prefix`, `optimizations` and `lto` for those.",
         ),
         "optimizations": attr.bool(
-            default = False,
-            doc = "Profile-guided optimisation (`--enable-optimizations`): about 10% faster, twice the compile time.",
+            default = True,
+            doc = "Profile-guided optimisation (`--enable-optimizations`): the interpreter is built instrumented, runs `toolchains/private/pgo_task.py` (a deterministic training run, so the result stays bit-reproducible) and is built again with that profile. About three times the compile time; docs/toolchain.md has the numbers.",
         ),
         "lto": attr.bool(
-            default = False,
-            doc = "Link-time optimisation (`--with-lto`).",
+            default = True,
+            doc = "Link-time optimisation (`--with-lto`): the interpreter's C code is optimised as one program.",
         ),
         "builder": attr.label(
             mandatory = True,
@@ -282,6 +288,10 @@ cpython_build(
         ),
         "_hardening_tool": attr.label(
             default = "//rules/private/tools:hardening.py",
+            allow_single_file = True,
+        ),
+        "_pgo_task": attr.label(
+            default = "//toolchains/private:pgo_task.py",
             allow_single_file = True,
         ),
         "_bootstrap_template": attr.label(

@@ -182,8 +182,8 @@ def _hub_impl(rctx):
             version = v,
             prefix = rctx.attr.prefix,
             configure_flags = repr(rctx.attr.configure_flags),
-            optimizations = rctx.attr.optimizations,
-            lto = rctx.attr.lto,
+            optimizations = rctx.attr.optimizations and v not in rctx.attr.plain_versions,
+            lto = rctx.attr.lto and v not in rctx.attr.plain_versions,
         ))
         branches[":python_version_" + v] = ":python" + v
     for minor, v in sorted(minors.items()):
@@ -213,6 +213,7 @@ pyimage_python_hub = repository_rule(
         "configure_flags": attr.string_list(),
         "optimizations": attr.bool(),
         "lto": attr.bool(),
+        "plain_versions": attr.string_list(doc = "Versions compiled without PGO and LTO whatever `optimizations` and `lto` say."),
     },
 )
 

@@ -40,6 +40,7 @@ def declare_toolchains(
         configure_flags,
         optimizations,
         lto,
+        plain_versions,
         cpython_versions,
         builder_lock,
         builder_lock_text):
@@ -61,6 +62,9 @@ def declare_toolchains(
         sha256 = entry.get("sha256", "")
         if "url" not in entry or len(sha256) != 64 or [c for c in sha256.elems() if c not in "0123456789abcdef"]:
             fail("%s: the table entry of CPython %s needs a 'url' and a 64-hex-digit 'sha256'; it has %s" % (caller, v, entry))
+    for v in plain_versions:
+        if v not in python_versions:
+            fail("%s: plain_versions names '%s', which is not in python_versions %s" % (caller, v, python_versions))
     if len(python_versions) != len({v: None for v in python_versions}):
         fail("%s: python_versions names a version twice: %s" % (caller, python_versions))
     default = default_version or python_versions[0]
@@ -101,6 +105,7 @@ def declare_toolchains(
         configure_flags = configure_flags,
         optimizations = optimizations,
         lto = lto,
+        plain_versions = plain_versions,
     )
 
 def declare_debian_packages(caller, name, lock, lock_text):

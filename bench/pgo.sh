@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# How fast the toolchain's interpreter is: pyperformance's CPU benchmarks on
+#   - our 3.11.2 with PGO and LTO (//bench:cpython_3_11_2_pgo_lto, the toolchain's defaults) against
+#     Debian's own /usr/bin/python3.11 (3.11.2 too, built by Debian with PGO and LTO) and against
+#     our 3.11.2 without them (//bench:cpython_3_11_2_plain);
+#   - our 3.13.15 with PGO and LTO (@pyimage_python//:python3.13.15, what //app:image runs) against
+#     our 3.13.15 without them (//bench:cpython_3_13_15_plain).
+#
+#   bench/pgo.sh [--rounds=N] [--rigorous]   (default 2 rounds of pyperf --fast; the compiles are
+#       Bazel actions, cached after the first run; each round is about 4 minutes per interpreter.
+#       Run it on an otherwise idle machine: a busy one moves single benchmarks by 20% and more)
+#
+# The interpreters are the runtime copies the rules put into images, unpacked into a scratch
+# directory. pyperformance and pyperf come from PyPI through this machine's pip configuration; each
+# benchmark's run_benchmark.py runs under pyperf directly (the interpreters have no ensurepip, which
+# pyperformance's own virtual environments need), so all four run the same code with the same
+# pyperf. Rounds alternate between the interpreters, so that a slow minute of the machine weighs on
+# all alike. Prints each benchmark's mean and the geometric mean of the ratios (below 1.00: the
+# first is faster).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SPEED="--fast" ROUNDS=2
+for a in "$@"; do
+  case "$a" in
+    --rigorous) SPEED="--rigorous" ;;
+    --rounds=*) ROUNDS="${a#--rounds=}" ;;
+    *) echo "usage: bench/pgo.sh [--rounds=N] [--rigorous]" >&2; exit 2 ;;
+  esac
+done
+# CPU-bound benchmarks that need nothing beyond the standard library (as in bench/hardening.sh).
+BENCHMARKS=(chaos deltablue fannkuch float go hexiom json_dumps json_loads nbody nqueens
+  pickle_pure_python pyflate raytrace regex_v8 richards spectral_norm unpack_sequence)
+[[ -x /usr/bin/python3.11 ]] || { echo "bench/pgo.sh compares with Debian's /usr/bin/python3.11 (apt-get install python3.11)" >&2; exit 1; }
+W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
+trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
+
+echo "building the interpreters (cold: about 8 minutes for each one with PGO and LTO, 2-3 without) ..." >&2
+TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain //bench:cpython_3_13_15_plain)
+(cd "$ROOT" && bazel build --output_groups=runtime_tar "${TARGETS[@]}" \
+  && bazel build @pyimage_python//:cpython_3_13_15.runtime_tar) >"$W/build.log" 2>&1 \
+  || { tail -n 30 "$W/build.log" >&2; exit 1; }
+# The toolchain's own is built in the exec configuration: its path is the one Bazel reports.
+OURS313="$(grep -o 'bazel-out/[^ ]*/cpython_3_13_15.runtime.tar' "$W/build.log" | tail -1)"
+[[ -n "$OURS313" ]] || { echo "no cpython_3_13_15.runtime.tar in the build's output (see $W/build.log)" >&2; exit 1; }
+BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
+unpack() {  # unpack NAME RUNTIME-TAR: the interpreter as $W/NAME/opt/pyimage/python/bin/python3
+  mkdir -p "$W/$1"
+  tar -xf "$2" -C "$W/$1"
+  PY[$1]="$(ls "$W/$1"/opt/*/python/bin/python3)"
+}
+declare -A PY
+unpack ours311 "$BIN/bench/cpython_3_11_2_pgo_lto.runtime.tar"
+unpack plain311 "$BIN/bench/cpython_3_11_2_plain.runtime.tar"
+unpack plain313 "$BIN/bench/cpython_3_13_15_plain.runtime.tar"
+unpack ours313 "$ROOT/$OURS313"
+PY[debian311]=/usr/bin/python3.11
+for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO")'))" >&2; done
+
+python3 -m pip install -q --target "$W/pyperf" pyperformance pyperf >"$W/pip.log" 2>&1 \
+  || { tail -n 20 "$W/pip.log" >&2; exit 1; }
+DATA="$(ls -d "$W/pyperf/pyperformance/data-files/benchmarks")"
+echo "pyperformance $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperformance; print(pyperformance.__version__)'), pyperf $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperf; print(pyperf.__version__)')" >&2
+
+ORDER=(ours311 debian311 plain311 ours313 plain313)
+for round in $(seq "$ROUNDS"); do
+  for name in "${ORDER[@]}"; do
+    echo "round $round of $ROUNDS: $name ..." >&2
+    for b in "${BENCHMARKS[@]}"; do
+      script="$DATA/bm_$b/run_benchmark.py"
+      [[ -f "$script" ]] || { echo "pyperformance has no $script" >&2; exit 1; }
+      (cd "$DATA/bm_$b" && PYTHONPATH="$W/pyperf" "${PY[$name]}" "$script" $SPEED --quiet \
+         --inherit-environ=PYTHONPATH --append "$W/$name.json" >>"$W/$name.log" 2>&1) \
+        || { tail -n 30 "$W/$name.log" >&2; exit 1; }
+    done
+  done
+done
+KEEP="$(mktemp -d /tmp/pyimage-bench-pgo-results.XXXXXX)"
+cp "$W"/*.json "$KEEP/"
+echo "pyperf results kept in $KEEP (compare again: PYTHONPATH=DIR-WITH-PYPERF python3 bench/pyperf_ratio.py A.json B.json)" >&2
+ratio() {  # ratio FIRST SECOND TITLE
+  PYTHONPATH="$W/pyperf" python3 "$ROOT/bench/pyperf_ratio.py" "$W/$1.json" "$W/$2.json" \
+    --title "$3 (pyperformance $SPEED, $ROUNDS alternating rounds)"
+  echo
+}
+ratio ours311 debian311 "3.11.2: ours with PGO and LTO / Debian's /usr/bin/python3.11"
+ratio ours311 plain311 "3.11.2: ours with PGO and LTO / ours without"
+ratio ours313 plain313 "3.13.15: ours with PGO and LTO (//app:image's) / ours without"
