@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad input gives one clear error naming the thing and what to do. The toolchain: an unknown
 # version, a wrong sha256, an unreachable tarball, a tarball that is not CPython, a failing
-# configure, a relative prefix, a builder lock that lacks a -dev package. Debian packages: a tampered .deb, a version no longer served. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
+# configure, a relative prefix, plain_versions naming a version not built, a builder lock that lacks a -dev package. Debian packages: a tampered .deb, a version no longer served. Each runs in a scratch workspace that loads rules_pyimage with local_repository.
 source "$(dirname "$0")/lib.sh"
 
 WS="$SCRATCH/ws"
@@ -60,6 +60,10 @@ expect_in "$SCRATCH/configure_fails.log" "configure_flags"
 workspace 'python_versions = ["3.11.2"], prefix = "opt/relative"'
 build bad_prefix @pyimage_python//:python3
 expect_in "$SCRATCH/bad_prefix.log" "prefix 'opt/relative' must be an absolute path"
+
+workspace 'python_versions = ["3.11.2"], plain_versions = ["3.13.15"]'
+build plain_unknown @pyimage_python//:python3
+expect_in "$SCRATCH/plain_unknown.log" "plain_versions names '3.13.15', which is not in python_versions [\"3.11.2\"]"
 
 # Debian packages: a .deb whose sha256 differs from the lock, and a version the mirror no longer
 # serves (a stale lock).

@@ -2,11 +2,13 @@
 holds the trimmed, deterministic runtime that an image gets.
 
 Arguments: --interpreter PATH --runtime-tar PATH --version X.Y.Z --prefix /opt/ORG/python
-           --check-script PATH
+           --check-script PATH --optimized true|false
 """
 
 import argparse
+import glob
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -46,6 +48,27 @@ class BuildCopyTest(unittest.TestCase):
     def lib_dir(self):
         real = os.path.realpath(ARGS.interpreter)
         return os.path.join(os.path.dirname(os.path.dirname(real)), "lib")
+
+    def test_pgo_and_lto(self):
+        """Built with PGO and LTO exactly when the toolchain says so, and trained by pgo_task.py."""
+        out = self.run_py("-c", "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS')); "
+                          "print(sysconfig.get_config_var('PY_LDFLAGS_NODIST'))")
+        config_args, ldflags = out.splitlines()[0], out.splitlines()[1]
+        self.assertEqual("'--enable-optimizations'" in config_args, ARGS.optimized, config_args)
+        self.assertEqual("'--with-lto'" in config_args, ARGS.optimized, config_args)
+        self.assertEqual(any(f.startswith("-flto") for f in ldflags.split()), ARGS.optimized, ldflags)
+        records = glob.glob(os.path.join(self.lib_dir(), "python" + minor(), "config-*", "pgo-profile.txt"))
+        if not ARGS.optimized:
+            self.assertEqual(records, [])
+            return
+        self.assertEqual(len(records), 1, records)
+        with open(records[0]) as f:
+            record = f.read()
+        # The training run finished (its digest line) and left counters for the core's files.
+        m = re.fullmatch(r"training: pgo_task\.py \(pgo_task: [0-9a-f]{64}\)\n"
+                         r"profile sha256: [0-9a-f]{64} \((\d+) \.gcda files, counters only\)\n", record)
+        self.assertIsNotNone(m, record)
+        self.assertGreater(int(m.group(1)), 100, record)
 
     def test_trimmed_files_absent(self):
         stdlib = os.path.join(self.lib_dir(), "python" + minor())
@@ -154,7 +177,10 @@ def main():
     parser = argparse.ArgumentParser()
     for flag in ["--interpreter", "--runtime-tar", "--version", "--prefix", "--check-script"]:
         parser.add_argument(flag, required=True)
+    parser.add_argument("--optimized", choices=["true", "false"], required=True,
+                        help="whether the toolchain builds this version with PGO and LTO")
     ARGS, rest = parser.parse_known_args()
+    ARGS.optimized = ARGS.optimized == "true"
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
 

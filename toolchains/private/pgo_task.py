@@ -673,6 +673,12 @@ def main(argv):
         serialisation(6, rng)
         xml_and_sql(8)
         dates(5000)
+    import threading
+
+    # The instrumented interpreter counts without atomic updates: a second thread would make
+    # the counts wrong and the profile irreproducible.
+    if threading.active_count() != 1:
+        sys.exit("pgo_task: %d threads are running; the training run must have one" % threading.active_count())
     print("pgo_task: %s" % DIGEST.hexdigest())
 
 
