@@ -8,8 +8,8 @@
 #      trim lists (paths relative to the prefix, globs allowed), the files the builder must hold
 #      (each with the Debian package that provides it) and the stdlib modules that must import,
 #      each with the -dev package that provides its library.
-#      With --pgo-task, a profile-guided build (see step 2): the instrumented interpreter runs that
-#      script to make the profile.
+#      With --pgo-task, a profile-guided build (see pgo_build): the instrumented interpreter runs
+#      that script, through the program compiled from --pgo-isolate's C source, to make the profile.
 # Out: in --out: bin/python3, lib/, include/ (the build copy that Bazel runs as the Python
 #      toolchain and builds extensions against) and runtime.tar, the runtime copy as one
 #      deterministic tar whose entries sit under the prefix (no headers, no config directory).
@@ -22,7 +22,7 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK=""
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -38,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --cppflags) CPPFLAGS_H="$2"; shift 2 ;;
     --ldflags) LDFLAGS_H="$2"; shift 2 ;;
     --pgo-task) PGO_TASK="$2"; shift 2 ;;
+    --pgo-isolate) PGO_ISOLATE="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
@@ -50,6 +51,7 @@ MINOR="${VERSION%.*}"
 for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
+[[ -z "$PGO_TASK" || -n "$PGO_ISOLATE" ]] || die "build_cpython.sh: --pgo-task needs --pgo-isolate"
 
 # --- 0. the builder holds every tool and header the compile needs ------------------------------
 lacking=()
@@ -76,9 +78,10 @@ MAPPED="/usr/src/cpython-$VERSION"
 #  1. build the interpreter instrumented (-fprofile-generate), without LTO: the instrumented
 #     binary is thrown away, and the profile is per translation unit, which LTO does not change;
 #  2. delete the counts that the build itself wrote (make runs the instrumented programs, in
-#     parallel), run PGO_TASK once: one thread, PYTHONHASHSEED=0, no address-space randomisation
-#     (so object addresses, which decide hash-table probes and the method cache, are the same),
-#     a fixed stack limit (which places the mmap area), a cleared environment, no .pyc written;
+#     parallel), run PGO_TASK once: one thread, PYTHONHASHSEED=0, through pgo_isolate (no
+#     address-space randomisation and a fixed mmap base, so object addresses, which decide
+#     hash-table probes and the method cache, are the same; default signal handling; no inherited
+#     file descriptors), a fixed stack limit, a cleared environment, no .pyc written;
 #  3. rebuild everything with -fprofile-use (and LTO when configured).
 # The profile's sha256 is printed: two builds whose profiles differ give different bytes.
 drop_lto() {
@@ -103,15 +106,11 @@ pgo_build() {
 
   echo "CPython $VERSION: PGO 2/3, training run ($(basename "$PGO_TASK"); the instrumented build took $((SECONDS - t0)) s)" >&2
   t0=$SECONDS
-  printf '%s\n' '#include <stdio.h>' '#include <sys/personality.h>' '#include <unistd.h>' \
-    'int main(int argc, char **argv) {' \
-    '  if (argc < 2 || personality(ADDR_NO_RANDOMIZE) == -1) { perror("noaslr"); return 127; }' \
-    '  execv(argv[1], argv + 1); perror("noaslr: execv"); return 127; }' >"$B/noaslr.c"
-  gcc -O2 -o "$B/noaslr" "$B/noaslr.c" || die "could not compile the no-ASLR helper"
-  [[ "$("$B/noaslr" /bin/cat /proc/self/personality)" == 00040000 ]] \
-    || die "address-space randomisation could not be turned off for the training run (personality ADDR_NO_RANDOMIZE)"
+  gcc -O2 -Wall -Werror -o "$B/pgo_isolate" "$PGO_ISOLATE" || die "could not compile $(basename "$PGO_ISOLATE")"
+  [[ "$("$B/pgo_isolate" /bin/cat /proc/self/personality)" == 00240000 ]] \
+    || die "the training run's process state could not be fixed (personality ADDR_NO_RANDOMIZE|ADDR_COMPAT_LAYOUT)"
   if ! (ulimit -s 8192 && exec env -i PATH=/usr/bin:/bin LC_ALL=C TZ=UTC HOME=/nonexistent PYTHONHASHSEED=0 \
-        "$B/noaslr" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
+        "$B/pgo_isolate" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
     tail -n 30 "$B/pgo-task.log" >&2
     die "the PGO training run failed (last lines above)."
   fi

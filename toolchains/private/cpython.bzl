@@ -133,6 +133,7 @@ def _cpython_build_impl(ctx):
             (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
             (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
             (ctx.file._pgo_task, "/pyimage-in/pgo_task.py"),
+            (ctx.file._pgo_isolate, "/pyimage-in/pgo_isolate.c"),
         ],
         outs = [
             ("/pyimage-out/bin/python3", interpreter),
@@ -160,12 +161,13 @@ def _cpython_build_impl(ctx):
     args.add_all(flags, before_each = "--configure")
     if ctx.attr.optimizations:
         args.add("--pgo-task", "/pyimage-in/pgo_task.py")
+        args.add("--pgo-isolate", "/pyimage-in/pgo_isolate.c")
 
     optimised = [what for what, on in [("PGO", ctx.attr.optimizations), ("LTO", ctx.attr.lto)] if on]
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, builder.rootfs],
+        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, ctx.file._pgo_isolate, builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
@@ -292,6 +294,10 @@ cpython_build(
         ),
         "_pgo_task": attr.label(
             default = "//toolchains/private:pgo_task.py",
+            allow_single_file = True,
+        ),
+        "_pgo_isolate": attr.label(
+            default = "//toolchains/private:pgo_isolate.c",
             allow_single_file = True,
         ),
         "_bootstrap_template": attr.label(
