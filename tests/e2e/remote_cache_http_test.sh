@@ -9,7 +9,7 @@
 #     rest and uploads it.
 #  C. another fresh clone takes every spawn from the cache (Bazel's execution log, not timing, is
 #     the proof); B and C build A's image digest.
-# The clones compile CPython without PGO and LTO (a third of the time): what is compiled does not
+# The clones compile CPython without PGO and LTO (less than half the time): what is compiled does not
 # matter here, only that it is the long action the cache dies after. So their digest is not
 # app/image.digests' (tests/e2e/minimal_host_test.sh checks that one across hosts and a gRPC cache).
 source "$(dirname "$0")/lib.sh"
