@@ -9,7 +9,8 @@
 #      (each with the Debian package that provides it) and the stdlib modules that must import,
 #      each with the -dev package that provides its library.
 #      With --pgo-task, a profile-guided build (see pgo_build): the instrumented interpreter runs
-#      that script, through the program compiled from --pgo-isolate's C source, to make the profile.
+#      that script, through the program compiled from --pgo-isolate's C source and with the
+#      library compiled from --pgo-sorted-dirs' preloaded, to make the profile.
 # Out: in --out: bin/python3, lib/, include/ (the build copy that Bazel runs as the Python
 #      toolchain and builds extensions against) and runtime.tar, the runtime copy as one
 #      deterministic tar whose entries sit under the prefix (no headers, no config directory).
@@ -22,7 +23,7 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE=""
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE="" PGO_SORTED_DIRS=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -39,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --ldflags) LDFLAGS_H="$2"; shift 2 ;;
     --pgo-task) PGO_TASK="$2"; shift 2 ;;
     --pgo-isolate) PGO_ISOLATE="$2"; shift 2 ;;
+    --pgo-sorted-dirs) PGO_SORTED_DIRS="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
@@ -51,7 +53,8 @@ MINOR="${VERSION%.*}"
 for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
-[[ -z "$PGO_TASK" || -n "$PGO_ISOLATE" ]] || die "build_cpython.sh: --pgo-task needs --pgo-isolate"
+[[ -z "$PGO_TASK" || ( -n "$PGO_ISOLATE" && -n "$PGO_SORTED_DIRS" ) ]] \
+  || die "build_cpython.sh: --pgo-task needs --pgo-isolate and --pgo-sorted-dirs"
 
 # --- 0. the builder holds every tool and header the compile needs ------------------------------
 lacking=()
@@ -64,9 +67,12 @@ if [[ ${#lacking[@]} -gt 0 ]]; then
   die "the hermetic builder lacks the files above. Add the packages named to the builder's package list (third_party/debian/builder.txt) and run: $UPDATE"
 fi
 
-# The same directory on every machine: nothing of the host's layout reaches a compile.
-# /tmp is short, so make install's forkserver socket path fits in 108 bytes.
-B=/pyimage-build
+# The same directory on every machine, and the same kind of file system: the builder's /tmp is
+# its own tmpfs wherever the builder was unpacked (ext4, tmpfs, overlayfs, ...). Nothing of the
+# host's layout reaches a compile, and the PGO training run reads its files from a tmpfs on every
+# host (an ext4 build tree gave another profile than a tmpfs one). /tmp is short, so make
+# install's forkserver socket path fits in 108 bytes.
+B=/tmp/pyimage-build
 mkdir -p "$B/src" "$B/dest" /tmp
 export TMPDIR=/tmp SOURCE_DATE_EPOCH="$EPOCH" LC_ALL=C TZ=UTC
 umask 022
@@ -81,7 +87,8 @@ MAPPED="/usr/src/cpython-$VERSION"
 #     parallel), run PGO_TASK once: one thread, PYTHONHASHSEED=0, through pgo_isolate (no
 #     address-space randomisation and a fixed mmap base, so object addresses, which decide
 #     hash-table probes and the method cache, are the same; default signal handling; no inherited
-#     file descriptors), a fixed stack limit, a cleared environment, no .pyc written;
+#     file descriptors), with pgo_sorted_dirs preloaded (directory listings in name order, not the
+#     file system's), a fixed stack limit, a cleared environment, no .pyc written;
 #  3. rebuild everything with -fprofile-use (and LTO when configured).
 # The profile's sha256 is printed: two builds whose profiles differ give different bytes.
 drop_lto() {
@@ -109,8 +116,12 @@ pgo_build() {
   gcc -O2 -Wall -Werror -o "$B/pgo_isolate" "$PGO_ISOLATE" || die "could not compile $(basename "$PGO_ISOLATE")"
   [[ "$("$B/pgo_isolate" /bin/cat /proc/self/personality)" == 00240000 ]] \
     || die "the training run's process state could not be fixed (personality ADDR_NO_RANDOMIZE|ADDR_COMPAT_LAYOUT)"
+  gcc -O2 -Wall -Werror -shared -fPIC -o "$B/pgo_sorted_dirs.so" "$PGO_SORTED_DIRS" -ldl \
+    || die "could not compile $(basename "$PGO_SORTED_DIRS")"
+  LD_PRELOAD="$B/pgo_sorted_dirs.so" ls -f Lib | LC_ALL=C sort -c 2>/dev/null \
+    || die "$(basename "$PGO_SORTED_DIRS") does not sort directory listings: the profile would follow the file system's order"
   if ! (ulimit -s 8192 && exec env -i PATH=/usr/bin:/bin LC_ALL=C TZ=UTC HOME=/nonexistent PYTHONHASHSEED=0 \
-        "$B/pgo_isolate" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
+        LD_PRELOAD="$B/pgo_sorted_dirs.so" "$B/pgo_isolate" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
     tail -n 30 "$B/pgo-task.log" >&2
     die "the PGO training run failed (last lines above)."
   fi

@@ -14,67 +14,49 @@ decimal, datetime arithmetic, xml.etree and sqlite3. Every part of it is determi
 - one thread, no clock, no sleeping, no temporary files, no network, no subprocess;
 - random numbers only from `random.Random(seed)`; no set or dict keyed by object identity in
   this file;
-- directories are listed in sorted order (importlib's finders, which list sys.path entries, are
-  rebuilt after that);
-- build_cpython.sh runs it with PYTHONHASHSEED=0, address-space randomisation off, a fixed
-  stack limit, a cleared environment and -B (no .pyc written), so that object addresses, hashes
-  and the file system are the same in every run.
+- build_cpython.sh runs it with PYTHONHASHSEED=0, through pgo_isolate.c (address-space
+  randomisation off, a fixed mmap base, default signals, no inherited descriptors) and with
+  pgo_sorted_dirs.c preloaded (directories listed in name order, whatever the file system), with
+  a fixed stack limit, a cleared environment and -B (no .pyc written), so that object addresses,
+  hashes and directory listings are the same in every run and on every machine.
 
 It prints one line, the sha256 of everything it computed: two runs that print different digests
 did not do the same work. The profile's own digest is printed by build_cpython.sh.
 
-    python -B -E -S pgo_task.py [--scale N]
+    python -B -S pgo_task.py [--scale N]
 """
 
+import array
+import base64
+import bisect
+import collections
+import dataclasses
+import datetime
+import decimal
+import difflib
+import enum
+import fractions
+import functools
+import hashlib
+import heapq
+import io
+import itertools
+import json
+import math
+import operator
 import os
+import pickle
+import random
+import re
+import sqlite3
+import statistics
+import string
+import struct
 import sys
-
-# --- the environment, made deterministic before anything else is imported -------------------
-_listdir = os.listdir
-
-
-def _sorted_listdir(path="."):
-    return sorted(_listdir(path))
-
-
-os.listdir = _sorted_listdir
-try:
-    import posix
-
-    posix.listdir = _sorted_listdir
-except ImportError:  # pragma: no cover - only POSIX builds are trained
-    pass
-sys.path_importer_cache.clear()
-
-import array  # noqa: E402
-import base64  # noqa: E402
-import bisect  # noqa: E402
-import collections  # noqa: E402
-import dataclasses  # noqa: E402
-import datetime  # noqa: E402
-import decimal  # noqa: E402
-import difflib  # noqa: E402
-import enum  # noqa: E402
-import fractions  # noqa: E402
-import functools  # noqa: E402
-import hashlib  # noqa: E402
-import heapq  # noqa: E402
-import io  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import operator  # noqa: E402
-import pickle  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import string  # noqa: E402
-import struct  # noqa: E402
-import textwrap  # noqa: E402
-import unicodedata  # noqa: E402
-import xml.etree.ElementTree as ET  # noqa: E402
-import zlib  # noqa: E402
+import textwrap
+import unicodedata
+import xml.etree.ElementTree as ET
+import zlib
 
 DIGEST = hashlib.sha256()
 
@@ -595,7 +577,7 @@ def compiler(limit):
     import tokenize
 
     lib = os.path.dirname(os.__file__)
-    names = [n for n in os.listdir(lib) if n.endswith(".py")][:limit]
+    names = sorted(n for n in os.listdir(lib) if n.endswith(".py"))[:limit]
     total = 0
     for name in names:
         path = os.path.join(lib, name)
