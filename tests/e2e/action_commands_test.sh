@@ -88,7 +88,7 @@ PY
 # no host configuration anywhere.
 EVERYTHING='deps(//... except attr(tags, "\bmanual\b", //...))'
 count_compiles() {  # count_compiles AQUERY_TEXT_FILE: "VERSION COUNT" lines (not bench/'s own builds)
-  grep -E "^action 'Compiling CPython [0-9.]+ " "$1" | grep -vF "(//bench:" | awk '{print $4}' | sort | uniq -c | awk '{print $2, $1}'
+  grep -E "^action 'Compiling CPython [0-9.]+ " "$1" | grep -vE "\((@@?)?//bench:" | awk '{print $4}' | sort | uniq -c | awk '{print $2, $1}'
 }
 want="$(printf '%s 1\n' 3.11.2 3.13.15 3.13.5)"
 bazel aquery "mnemonic(CPythonBuild, $EVERYTHING)" --output=text >"$SCRATCH/compiles4.txt" 2>"$SCRATCH/compiles4.log" \
