@@ -10,7 +10,7 @@
 #      each with the -dev package that provides its library.
 #      With --pgo-task, a profile-guided build (see pgo_build): the instrumented interpreter runs
 #      that script, through the program compiled from --pgo-isolate's C source and with the
-#      library compiled from --pgo-sorted-dirs' preloaded, to make the profile.
+#      library compiled from --pgo-preload's C source preloaded, to make the profile.
 # Out: in --out: bin/python3, lib/, include/ (the build copy that Bazel runs as the Python
 #      toolchain and builds extensions against) and runtime.tar, the runtime copy as one
 #      deterministic tar whose entries sit under the prefix (no headers, no config directory).
@@ -23,7 +23,7 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE="" PGO_SORTED_DIRS=""
+SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE="" PGO_PRELOAD=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --ldflags) LDFLAGS_H="$2"; shift 2 ;;
     --pgo-task) PGO_TASK="$2"; shift 2 ;;
     --pgo-isolate) PGO_ISOLATE="$2"; shift 2 ;;
-    --pgo-sorted-dirs) PGO_SORTED_DIRS="$2"; shift 2 ;;
+    --pgo-preload) PGO_PRELOAD="$2"; shift 2 ;;
     --trim) TRIM+=("$2"); shift 2 ;;
     --runtime-trim) RUNTIME_TRIM+=("$2"); shift 2 ;;
     --module) MODULES+=("$2"); shift 2 ;;
@@ -53,8 +53,8 @@ MINOR="${VERSION%.*}"
 for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
-[[ -z "$PGO_TASK" || ( -n "$PGO_ISOLATE" && -n "$PGO_SORTED_DIRS" ) ]] \
-  || die "build_cpython.sh: --pgo-task needs --pgo-isolate and --pgo-sorted-dirs"
+[[ -z "$PGO_TASK" || ( -n "$PGO_ISOLATE" && -n "$PGO_PRELOAD" ) ]] \
+  || die "build_cpython.sh: --pgo-task needs --pgo-isolate and --pgo-preload"
 
 # --- 0. the builder holds every tool and header the compile needs ------------------------------
 lacking=()
@@ -87,8 +87,11 @@ MAPPED="/usr/src/cpython-$VERSION"
 #     parallel), run PGO_TASK once: one thread, PYTHONHASHSEED=0, through pgo_isolate (no
 #     address-space randomisation and a fixed mmap base, so object addresses, which decide
 #     hash-table probes and the method cache, are the same; default signal handling; no inherited
-#     file descriptors), with pgo_sorted_dirs preloaded (directory listings in name order, not the
-#     file system's), a fixed stack limit, a cleared environment, no .pyc written;
+#     file descriptors), with pgo_preload preloaded (directory listings in name order, not the
+#     file system's; every later mapping from a fixed address up, and the extension modules'
+#     libraries at 2 MiB boundaries, so that neither the kernel's own mappings nor the file system
+#     the builder is unpacked on moves an object; st_dev 0), a fixed stack limit, a cleared
+#     environment, no .pyc written, the task copied into the build tree on the builder's tmpfs;
 #  3. rebuild everything with -fprofile-use (and LTO when configured).
 # The profile's sha256 is printed: two builds whose profiles differ give different bytes.
 drop_lto() {
@@ -99,7 +102,7 @@ drop_lto() {
   echo "${kept[*]}"
 }
 pgo_build() {
-  local nolto_c nolto_ld gen_flag digest t0=$SECONDS
+  local nolto_c nolto_ld gen_flag digest libs t0=$SECONDS
   # The configured flags without the LTO ones, for the instrumented stage; and its counters
   # updated plainly, not atomically (3.13's default, for threads: the training has none, and
   # atomic updates make it twice as slow).
@@ -116,12 +119,24 @@ pgo_build() {
   gcc -O2 -Wall -Werror -o "$B/pgo_isolate" "$PGO_ISOLATE" || die "could not compile $(basename "$PGO_ISOLATE")"
   [[ "$("$B/pgo_isolate" /bin/cat /proc/self/personality)" == 00240000 ]] \
     || die "the training run's process state could not be fixed (personality ADDR_NO_RANDOMIZE|ADDR_COMPAT_LAYOUT)"
-  gcc -O2 -Wall -Werror -shared -fPIC -o "$B/pgo_sorted_dirs.so" "$PGO_SORTED_DIRS" -ldl \
-    || die "could not compile $(basename "$PGO_SORTED_DIRS")"
-  LD_PRELOAD="$B/pgo_sorted_dirs.so" ls -f Lib | LC_ALL=C sort -c 2>/dev/null \
-    || die "$(basename "$PGO_SORTED_DIRS") does not sort directory listings: the profile would follow the file system's order"
+  gcc -O2 -Wall -Werror -shared -fPIC -o "$B/pgo_preload.so" "$PGO_PRELOAD" -ldl \
+    || die "could not compile $(basename "$PGO_PRELOAD")"
+  "$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" ls -f Lib | LC_ALL=C sort -c 2>/dev/null \
+    || die "$(basename "$PGO_PRELOAD") does not sort directory listings: the profile would follow the file system's order"
+  # The libraries the extension modules load, each after its own dependencies (fewer of them
+  # first), for the preload to put each at a 2 MiB boundary.
+  find build -name '*.so' -exec ldd {} + >"$B/ldd.txt" 2>&1 || { cat "$B/ldd.txt" >&2; die "ldd failed on the extension modules"; }
+  ! grep -q 'not found' "$B/ldd.txt" || { grep 'not found' "$B/ldd.txt" >&2; die "an extension module's library is missing from the builder"; }
+  libs="$(sed -n 's|^[[:space:]]*[^ ]* => \(/[^ ]*\) (0x.*|\1|p' "$B/ldd.txt" | LC_ALL=C sort -u \
+    | while read -r lib; do echo "$(ldd "$lib" | wc -l) $lib"; done | LC_ALL=C sort -k1,1n -k2,2 | cut -d' ' -f2- | paste -sd:)"
+  [[ -n "$libs" ]] || die "found no library of the extension modules in $B/ldd.txt"
+  # The task from the builder's own tmpfs, like everything else the training reads (its directory
+  # is sys.path[0], and the import system lists and stats it).
+  mkdir "$B/pgo-task"
+  cp "$PGO_TASK" "$B/pgo-task/$(basename "$PGO_TASK")"
   if ! (ulimit -s 8192 && exec env -i PATH=/usr/bin:/bin LC_ALL=C TZ=UTC HOME=/nonexistent PYTHONHASHSEED=0 \
-        LD_PRELOAD="$B/pgo_sorted_dirs.so" "$B/pgo_isolate" "$B/src/python" -B -S "$PGO_TASK") </dev/null >"$B/pgo-task.log" 2>&1; then
+        "$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" PYIMAGE_PGO_LIBS="$libs" \
+        "$B/src/python" -B -S "$B/pgo-task/$(basename "$PGO_TASK")") </dev/null >"$B/pgo-task.log" 2>&1; then
     tail -n 30 "$B/pgo-task.log" >&2
     die "the PGO training run failed (last lines above)."
   fi

@@ -134,7 +134,7 @@ def _cpython_build_impl(ctx):
             (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
             (ctx.file._pgo_task, "/pyimage-in/pgo_task.py"),
             (ctx.file._pgo_isolate, "/pyimage-in/pgo_isolate.c"),
-            (ctx.file._pgo_sorted_dirs, "/pyimage-in/pgo_sorted_dirs.c"),
+            (ctx.file._pgo_preload, "/pyimage-in/pgo_preload.c"),
         ],
         outs = [
             ("/pyimage-out/bin/python3", interpreter),
@@ -163,13 +163,13 @@ def _cpython_build_impl(ctx):
     if ctx.attr.optimizations:
         args.add("--pgo-task", "/pyimage-in/pgo_task.py")
         args.add("--pgo-isolate", "/pyimage-in/pgo_isolate.c")
-        args.add("--pgo-sorted-dirs", "/pyimage-in/pgo_sorted_dirs.c")
+        args.add("--pgo-preload", "/pyimage-in/pgo_preload.c")
 
     optimised = [what for what, on in [("PGO", ctx.attr.optimizations), ("LTO", ctx.attr.lto)] if on]
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, ctx.file._pgo_isolate, ctx.file._pgo_sorted_dirs, builder.rootfs],
+        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, ctx.file._pgo_isolate, ctx.file._pgo_preload, builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
@@ -269,11 +269,11 @@ cpython_build(
             doc = "Extra flags for ./configure, for example `[\"--with-computed-gotos\"]`. Use `prefix`, `optimizations` and `lto` for those.",
         ),
         "optimizations": attr.bool(
-            default = False,
-            doc = "Profile-guided optimisation (`--enable-optimizations`): the interpreter is built instrumented, runs `toolchains/private/pgo_task.py` (a deterministic training run) and is built again with that profile. About 2.5 times the compile time (5.6 instead of 2.3 minutes on 2 cores). Reproducible on one host, not yet across hosts; docs/toolchain.md.",
+            default = True,
+            doc = "Profile-guided optimisation (`--enable-optimizations`): the interpreter is built instrumented, runs `toolchains/private/pgo_task.py` (a deterministic training run) and is built again with that profile. About 2.3 times the compile time (5.3 instead of 2.3 minutes on 2 cores), and bit-reproducible: docs/toolchain.md.",
         ),
         "lto": attr.bool(
-            default = False,
+            default = True,
             doc = "Link-time optimisation (`--with-lto`): the interpreter's C code is optimised as one program.",
         ),
         "builder": attr.label(
@@ -302,8 +302,8 @@ cpython_build(
             default = "//toolchains/private:pgo_isolate.c",
             allow_single_file = True,
         ),
-        "_pgo_sorted_dirs": attr.label(
-            default = "//toolchains/private:pgo_sorted_dirs.c",
+        "_pgo_preload": attr.label(
+            default = "//toolchains/private:pgo_preload.c",
             allow_single_file = True,
         ),
         "_bootstrap_template": attr.label(

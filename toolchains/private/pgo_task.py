@@ -16,9 +16,13 @@ decimal, datetime arithmetic, xml.etree and sqlite3. Every part of it is determi
   this file;
 - build_cpython.sh runs it with PYTHONHASHSEED=0, through pgo_isolate.c (address-space
   randomisation off, a fixed mmap base, default signals, no inherited descriptors) and with
-  pgo_sorted_dirs.c preloaded (directories listed in name order, whatever the file system), with
-  a fixed stack limit, a cleared environment and -B (no .pyc written), so that object addresses,
-  hashes and directory listings are the same in every run and on every machine.
+  pgo_preload.c preloaded (directories listed in name order, whatever the file system; every
+  mapping made from a fixed address up, and the extension modules' libraries loaded at 2 MiB
+  boundaries, whatever the kernel and the file system), with a fixed stack limit, a cleared
+  environment and -B (no .pyc written), so that object addresses, hashes and directory listings
+  are the same in every run and on every machine; st_dev reads 0 (the device number of the
+  builder's tmpfs is the host's to give); and this file is copied into the build tree first, so
+  that sys.path[0] is on the builder's own tmpfs too.
 
 It prints one line, the sha256 of everything it computed: two runs that print different digests
 did not do the same work. The profile's own digest is printed by build_cpython.sh.
