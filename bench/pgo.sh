@@ -3,8 +3,8 @@
 #   - our 3.11.2 with PGO and LTO (//bench:cpython_3_11_2_pgo_lto: `optimizations`, `lto`) against
 #     Debian's own /usr/bin/python3.11 (3.11.2 too, built by Debian with PGO and LTO) and against
 #     our 3.11.2 without them (//bench:cpython_3_11_2_plain);
-#   - our 3.13.15 with PGO and LTO (//bench:cpython_3_13_15_pgo_lto) against our 3.13.15 without
-#     them (//bench:cpython_3_13_15_plain, the same as the toolchain's default).
+#   - our 3.13.15 with PGO and LTO (the toolchain's own, @pyimage_python//:python3.13.15, what
+#     //app:image runs) against our 3.13.15 without them (//bench:cpython_3_13_15_plain).
 #
 #   bench/pgo.sh [--rounds=N] [--rigorous]   (default 2 rounds of pyperf --fast; the compiles are
 #       Bazel actions, cached after the first run; each round is about 4 minutes per interpreter.
@@ -35,7 +35,7 @@ W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 
 echo "building the interpreters (cold: about 8 minutes for each one with PGO and LTO, 2-3 without) ..." >&2
-TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain //bench:cpython_3_13_15_pgo_lto //bench:cpython_3_13_15_plain)
+TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain @pyimage_python//:cpython_3_13_15 //bench:cpython_3_13_15_plain)
 (cd "$ROOT" && bazel build --output_groups=runtime_tar "${TARGETS[@]}") >"$W/build.log" 2>&1 \
   || { tail -n 30 "$W/build.log" >&2; exit 1; }
 BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
@@ -48,7 +48,7 @@ declare -A PY
 unpack ours311 "$BIN/bench/cpython_3_11_2_pgo_lto.runtime.tar"
 unpack plain311 "$BIN/bench/cpython_3_11_2_plain.runtime.tar"
 unpack plain313 "$BIN/bench/cpython_3_13_15_plain.runtime.tar"
-unpack ours313 "$BIN/bench/cpython_3_13_15_pgo_lto.runtime.tar"
+unpack ours313 "$BIN/external/pyimage_python/cpython_3_13_15.runtime.tar"
 PY[debian311]=/usr/bin/python3.11
 for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO")'))" >&2; done
 
@@ -80,4 +80,4 @@ ratio() {  # ratio FIRST SECOND TITLE
 }
 ratio ours311 debian311 "3.11.2: ours with PGO and LTO / Debian's /usr/bin/python3.11"
 ratio ours311 plain311 "3.11.2: ours with PGO and LTO / ours without"
-ratio ours313 plain313 "3.13.15: ours with PGO and LTO / ours without (the default)"
+ratio ours313 plain313 "3.13.15: ours with PGO and LTO (the default) / ours without"

@@ -122,20 +122,25 @@ def _cpython_build_impl(ctx):
     runtime_tar = ctx.actions.declare_file(name + ".runtime.tar")
     builder = ctx.attr.builder[BuilderInfo]
 
-    # Inside the builder: the inputs under /pyimage-in, the results under /pyimage-out.
+    # Inside the builder: the inputs under /pyimage-in, the results under /pyimage-out. The PGO
+    # training's files only when there is a training: a plain build's cache key leaves them out.
     src = "/pyimage-in/" + ctx.file.src.basename
-    args = ctx.actions.args()
-    args.add_all(builder_command(
-        builder,
-        copies = [
-            (ctx.file.src, src),
-            (ctx.file._script, "/pyimage-in/build_cpython.sh"),
-            (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
-            (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
+    copies = [
+        (ctx.file.src, src),
+        (ctx.file._script, "/pyimage-in/build_cpython.sh"),
+        (ctx.file._tar_tool, "/pyimage-in/dtar.py"),
+        (ctx.file._hardening_tool, "/pyimage-in/hardening.py"),
+    ]
+    if ctx.attr.optimizations:
+        copies += [
             (ctx.file._pgo_task, "/pyimage-in/pgo_task.py"),
             (ctx.file._pgo_isolate, "/pyimage-in/pgo_isolate.c"),
             (ctx.file._pgo_preload, "/pyimage-in/pgo_preload.c"),
-        ],
+        ]
+    args = ctx.actions.args()
+    args.add_all(builder_command(
+        builder,
+        copies = copies,
         outs = [
             ("/pyimage-out/bin/python3", interpreter),
             ("/pyimage-out/lib", lib),
@@ -169,7 +174,7 @@ def _cpython_build_impl(ctx):
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
-        inputs = [ctx.file.src, ctx.file._script, ctx.file._tar_tool, ctx.file._hardening_tool, ctx.file._pgo_task, ctx.file._pgo_isolate, ctx.file._pgo_preload, builder.rootfs],
+        inputs = [f for f, _ in copies] + [builder.rootfs],
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
