@@ -35,8 +35,8 @@ W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 
 echo "building the interpreters (cold: about 8 minutes for each one with PGO and LTO, 2-3 without) ..." >&2
-TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain @pyimage_python//:cpython_3_13_15 //bench:cpython_3_13_15_plain)
-(cd "$ROOT" && bazel build --output_groups=runtime_tar "${TARGETS[@]}") >"$W/build.log" 2>&1 \
+TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain //bench:cpython_3_13_15_plain)
+(cd "$ROOT" && bazel build //app:image && bazel build --output_groups=runtime_tar "${TARGETS[@]}") >"$W/build.log" 2>&1 \
   || { tail -n 30 "$W/build.log" >&2; exit 1; }
 BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
 unpack() {  # unpack NAME RUNTIME-TAR: the interpreter as $W/NAME/opt/pyimage/python/bin/python3
@@ -48,7 +48,10 @@ declare -A PY
 unpack ours311 "$BIN/bench/cpython_3_11_2_pgo_lto.runtime.tar"
 unpack plain311 "$BIN/bench/cpython_3_11_2_plain.runtime.tar"
 unpack plain313 "$BIN/bench/cpython_3_13_15_plain.runtime.tar"
-unpack ours313 "$BIN/external/pyimage_python/cpython_3_13_15.runtime.tar"
+# The toolchain's own 3.13.15 as //app:image has it: built for the tools (the exec configuration).
+OURS313=("$(cd "$ROOT" && bazel info output_path 2>/dev/null)"/*-exec*/bin/external/pyimage_python/cpython_3_13_15.runtime.tar)
+[[ ${#OURS313[@]} -eq 1 && -f "${OURS313[0]}" ]] || { echo "expected one toolchain build of 3.13.15, found: ${OURS313[*]}" >&2; exit 1; }
+unpack ours313 "${OURS313[0]}"
 PY[debian311]=/usr/bin/python3.11
 for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO")'))" >&2; done
 
