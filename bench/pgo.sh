@@ -6,9 +6,11 @@
 #   - our 3.13.15 with PGO and LTO (the toolchain's own, @pyimage_python//:python3.13.15, what
 #     //app:image runs) against our 3.13.15 without them (//bench:cpython_3_13_15_plain).
 #
-#   bench/pgo.sh [--rounds=N] [--rigorous]   (default 2 rounds of pyperf --fast; the compiles are
-#       Bazel actions, cached after the first run; each round is about 4 minutes per interpreter.
-#       Run it on an otherwise idle machine: a busy one moves single benchmarks by 20% and more)
+#   bench/pgo.sh [--rounds=N] [--rigorous | --processes=N]
+#       default: 2 rounds of pyperf --fast (10 worker processes per benchmark), about 14 minutes
+#       per interpreter and round here; --processes=3 (pyperf's least for its hash-seed spread)
+#       takes about a third of that. The compiles are Bazel actions, cached after the first run.
+#       Run it on an otherwise idle machine: a busy one moves single benchmarks by 20% and more
 #
 # The interpreters are the runtime copies the rules put into images, unpacked into a scratch
 # directory. pyperformance and pyperf come from PyPI through this machine's pip configuration; each
@@ -23,13 +25,16 @@ SPEED="--fast" ROUNDS=2
 for a in "$@"; do
   case "$a" in
     --rigorous) SPEED="--rigorous" ;;
+    --processes=*) SPEED="--processes=${a#--processes=} --values=2" ;;  # --fast, with fewer processes
     --rounds=*) ROUNDS="${a#--rounds=}" ;;
-    *) echo "usage: bench/pgo.sh [--rounds=N] [--rigorous]" >&2; exit 2 ;;
+    *) echo "usage: bench/pgo.sh [--rounds=N] [--rigorous | --processes=N]" >&2; exit 2 ;;
   esac
 done
 # CPU-bound benchmarks that need nothing beyond the standard library (as in bench/hardening.sh).
+# A variant runs another benchmark's script with options (pyperformance's MANIFEST: <local:pickle>).
 BENCHMARKS=(chaos deltablue fannkuch float go hexiom json_dumps json_loads nbody nqueens
   pickle_pure_python pyflate raytrace regex_v8 richards spectral_norm unpack_sequence)
+declare -A VARIANT=([pickle_pure_python]="pickle --pure-python pickle")
 [[ -x /usr/bin/python3.11 ]] || { echo "bench/pgo.sh compares with Debian's /usr/bin/python3.11 (apt-get install python3.11)" >&2; exit 1; }
 W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
@@ -53,7 +58,8 @@ OURS313=("$(cd "$ROOT" && bazel info output_path 2>/dev/null)"/*-exec*/bin/exter
 [[ ${#OURS313[@]} -eq 1 && -f "${OURS313[0]}" ]] || { echo "expected one toolchain build of 3.13.15, found: ${OURS313[*]}" >&2; exit 1; }
 unpack ours313 "${OURS313[0]}"
 PY[debian311]=/usr/bin/python3.11
-for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO")'))" >&2; done
+# (Debian's sysconfig records neither flag, though its build uses both.)
+for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO recorded", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO recorded")'))" >&2; done
 
 python3 -m pip install -q --target "$W/pyperf" pyperformance pyperf >"$W/pip.log" 2>&1 \
   || { tail -n 20 "$W/pip.log" >&2; exit 1; }
@@ -65,9 +71,10 @@ for round in $(seq "$ROUNDS"); do
   for name in "${ORDER[@]}"; do
     echo "round $round of $ROUNDS: $name ..." >&2
     for b in "${BENCHMARKS[@]}"; do
-      script="$DATA/bm_$b/run_benchmark.py"
+      read -r dir extra <<<"${VARIANT[$b]:-$b}"
+      script="$DATA/bm_$dir/run_benchmark.py"
       [[ -f "$script" ]] || { echo "pyperformance has no $script" >&2; exit 1; }
-      (cd "$DATA/bm_$b" && PYTHONPATH="$W/pyperf" "${PY[$name]}" "$script" $SPEED --quiet \
+      (cd "$DATA/bm_$dir" && PYTHONPATH="$W/pyperf" "${PY[$name]}" "$script" $extra $SPEED --quiet \
          --inherit-environ=PYTHONPATH --append "$W/$name.json" >>"$W/$name.log" 2>&1) \
         || { tail -n 30 "$W/$name.log" >&2; exit 1; }
     done
