@@ -53,10 +53,13 @@ declare -A PY
 unpack ours311 "$BIN/bench/cpython_3_11_2_pgo_lto.runtime.tar"
 unpack plain311 "$BIN/bench/cpython_3_11_2_plain.runtime.tar"
 unpack plain313 "$BIN/bench/cpython_3_13_15_plain.runtime.tar"
-# The toolchain's own 3.13.15 as //app:image has it: built for the tools (the exec configuration).
-OURS313=("$(cd "$ROOT" && bazel info output_path 2>/dev/null)"/*-exec*/bin/external/pyimage_python/cpython_3_13_15.runtime.tar)
-[[ ${#OURS313[@]} -eq 1 && -f "${OURS313[0]}" ]] || { echo "expected one toolchain build of 3.13.15, found: ${OURS313[*]}" >&2; exit 1; }
-unpack ours313 "${OURS313[0]}"
+# The toolchain's own 3.13.15 as //app:image has it: built for the tools (the exec configuration),
+# at the output path of the compile that //app:image depends on (an output base can hold several
+# exec configurations' copies).
+OURS313="$(cd "$ROOT" && bazel aquery 'mnemonic(CPythonBuild, deps(//app:image))' --output=text 2>/dev/null \
+  | grep -oE "bazel-out/[^] ,'\"]*/cpython_3_13_15\.runtime\.tar" | sort -u)"
+[[ -n "$OURS313" && "$OURS313" != *$'\n'* ]] || { echo "expected one compile of 3.13.15 under //app:image, found: ${OURS313:-none}" >&2; exit 1; }
+unpack ours313 "$(cd "$ROOT" && bazel info execution_root 2>/dev/null)/$OURS313"
 PY[debian311]=/usr/bin/python3.11
 # (Debian's sysconfig records neither flag, though its build uses both.)
 for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO recorded", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO recorded")'))" >&2; done

@@ -180,22 +180,28 @@ static void fail(const char *what, unsigned long a, unsigned long b) {
   _exit(70);
 }
 
-/* The process's mappings, [start, end) pairs in address order, from /proc/self/maps. */
-static size_t read_maps(unsigned long (*ranges)[2], size_t max) {
-  static char text[1 << 18];
-  size_t used = 0, count = 0;
+/* /proc/self/maps, whole, in a buffer of its own for each caller. */
+static char *maps_text(char *text, size_t size) {
+  size_t used = 0;
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("cannot open /proc/self/maps", 0, 0);
   for (;;) {
-    ssize_t got = read(fd, text + used, sizeof text - 1 - used);
+    ssize_t got = read(fd, text + used, size - 1 - used);
     if (got < 0) fail("cannot read /proc/self/maps", 0, 0);
     if (got == 0) break;
     used += (size_t)got;
-    if (used == sizeof text - 1) fail("/proc/self/maps is too long", used, 0);
+    if (used == size - 1) fail("/proc/self/maps is too long", used, 0);
   }
   close(fd);
   text[used] = '\0';
-  for (char *line = text; *line; ) {
+  return text;
+}
+
+/* The process's mappings, [start, end) pairs in address order. */
+static size_t read_maps(unsigned long (*ranges)[2], size_t max) {
+  static char text[1 << 18];
+  size_t count = 0;
+  for (char *line = maps_text(text, sizeof text); *line; ) {
     char *next = strchr(line, '\n');
     if (count == max) fail("too many mappings", max, 0);
     ranges[count][0] = strtoul(line, &line, 16);
@@ -290,15 +296,9 @@ __attribute__((constructor)) static void canonical_address_space(void) {
  * placed. A mapping's lines are consecutive and name the same file. */
 __attribute__((destructor)) static void check_address_space(void) {
   static char text[1 << 18];
-  size_t used = 0;
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open /proc/self/maps", 0, 0);
-  for (ssize_t got; (got = read(fd, text + used, sizeof text - 1 - used)) > 0;) used += (size_t)got;
-  close(fd);
-  text[used] = '\0';
   unsigned long low = 0, high = 0;
   char file[512] = "";
-  for (char *line = text; ; ) {
+  for (char *line = maps_text(text, sizeof text); ; ) {
     char *next = strchr(line, '\n');
     unsigned long start = 0, end = 0;
     char name[512] = "";
