@@ -6,30 +6,31 @@
 #   - our 3.13.15 with PGO and LTO (the toolchain's own, @pyimage_python//:python3.13.15, what
 #     //app:image runs) against our 3.13.15 without them (//bench:cpython_3_13_15_plain).
 #
-#   bench/pgo.sh [--rounds=N] [--rigorous | --processes=N]
-#       default: 2 rounds of pyperf --fast (10 worker processes per benchmark), about 14 minutes
-#       per interpreter and round here; --processes=3 (pyperf's least for its hash-seed spread)
-#       takes about a third of that. The compiles are Bazel actions, cached after the first run.
-#       Run it on an otherwise idle machine: a busy one moves single benchmarks by 20% and more
+#   bench/pgo.sh [--reps=N]
+#       default 8 repetitions, about 6 minutes each here (five interpreters and one of them twice,
+#       for the noise); the compiles
+#       are Bazel actions, cached after the first run (cold: about 8 minutes for each one with PGO
+#       and LTO, 2-3 without).
 #
 # The interpreters are the runtime copies the rules put into images, unpacked into a scratch
 # directory. pyperformance and pyperf come from PyPI through this machine's pip configuration; each
 # benchmark's run_benchmark.py runs under pyperf directly (the interpreters have no ensurepip, which
-# pyperformance's own virtual environments need), so all four run the same code with the same
-# pyperf. Rounds alternate between the interpreters, so that a slow minute of the machine weighs on
-# all alike. Prints each benchmark's mean and the geometric mean of the ratios (below 1.00: the
-# first is faster).
+# pyperformance's own virtual environments need), so all five run the same code with the same
+# pyperf. bench/pyperf_ab.py interleaves them: every repetition runs one worker process of every
+# benchmark on every interpreter, in rotating order, so that a slow minute of this shared machine
+# weighs on all alike, and it compares minima (noise only adds time). It prints each benchmark's
+# ratio, their geometric mean (below 1.00: the first is faster) and the same from the odd and the
+# even repetitions alone, which shows how far the run can be trusted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SPEED="--fast" ROUNDS=2
+REPS=8
 for a in "$@"; do
   case "$a" in
-    --rigorous) SPEED="--rigorous" ;;
-    --processes=*) SPEED="--processes=${a#--processes=} --values=2" ;;  # --fast, with fewer processes
-    --rounds=*) ROUNDS="${a#--rounds=}" ;;
-    *) echo "usage: bench/pgo.sh [--rounds=N] [--rigorous | --processes=N]" >&2; exit 2 ;;
+    --reps=*) REPS="${a#--reps=}" ;;
+    *) echo "usage: bench/pgo.sh [--reps=N]" >&2; exit 2 ;;
   esac
 done
+[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bench/pgo.sh: --reps takes a positive number, not '$REPS'" >&2; exit 2; }
 # CPU-bound benchmarks that need nothing beyond the standard library (as in bench/hardening.sh).
 # A variant runs another benchmark's script with options (pyperformance's MANIFEST: <local:pickle>).
 BENCHMARKS=(chaos deltablue fannkuch float go hexiom json_dumps json_loads nbody nqueens
@@ -39,7 +40,7 @@ declare -A VARIANT=([pickle_pure_python]="pickle --pure-python pickle")
 W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
 
-echo "building the interpreters (cold: about 8 minutes for each one with PGO and LTO, 2-3 without) ..." >&2
+echo "building the interpreters ..." >&2
 TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain //bench:cpython_3_13_15_plain)
 (cd "$ROOT" && bazel build //app:image && bazel build --output_groups=runtime_tar "${TARGETS[@]}") >"$W/build.log" 2>&1 \
   || { tail -n 30 "$W/build.log" >&2; exit 1; }
@@ -69,28 +70,19 @@ python3 -m pip install -q --target "$W/pyperf" pyperformance pyperf >"$W/pip.log
 DATA="$(ls -d "$W/pyperf/pyperformance/data-files/benchmarks")"
 echo "pyperformance $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperformance; print(pyperformance.__version__)'), pyperf $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperf; print(pyperf.__version__)')" >&2
 
-ORDER=(ours311 debian311 plain311 ours313 plain313)
-for round in $(seq "$ROUNDS"); do
-  for name in "${ORDER[@]}"; do
-    echo "round $round of $ROUNDS: $name ..." >&2
-    for b in "${BENCHMARKS[@]}"; do
-      read -r dir extra <<<"${VARIANT[$b]:-$b}"
-      script="$DATA/bm_$dir/run_benchmark.py"
-      [[ -f "$script" ]] || { echo "pyperformance has no $script" >&2; exit 1; }
-      (cd "$DATA/bm_$dir" && PYTHONPATH="$W/pyperf" "${PY[$name]}" "$script" $extra $SPEED --quiet \
-         --inherit-environ=PYTHONPATH --append "$W/$name.json" >>"$W/$name.log" 2>&1) \
-        || { tail -n 30 "$W/$name.log" >&2; exit 1; }
-    done
-  done
+ARGS=()
+for b in "${BENCHMARKS[@]}"; do
+  read -r dir extra <<<"${VARIANT[$b]:-$b}"
+  [[ -f "$DATA/bm_$dir/run_benchmark.py" ]] || { echo "pyperformance has no bm_$dir/run_benchmark.py" >&2; exit 1; }
+  ARGS+=(--benchmark "$b:$dir${extra:+:${extra// /:}}")
 done
+for name in ours311 debian311 plain311 ours313 plain313; do ARGS+=(--python "$name=${PY[$name]}"); done
+# The same interpreter under a second name: its ratio to itself is the noise of this run.
+ARGS+=(--python "again311=${PY[ours311]}")
 KEEP="$(mktemp -d /tmp/pyimage-bench-pgo-results.XXXXXX)"
-cp "$W"/*.json "$KEEP/"
-echo "pyperf results kept in $KEEP (compare again: PYTHONPATH=DIR-WITH-PYPERF python3 bench/pyperf_ratio.py A.json B.json)" >&2
-ratio() {  # ratio FIRST SECOND TITLE
-  PYTHONPATH="$W/pyperf" python3 "$ROOT/bench/pyperf_ratio.py" "$W/$1.json" "$W/$2.json" \
-    --title "$3 (pyperformance $SPEED, $ROUNDS alternating rounds)"
-  echo
-}
-ratio ours311 debian311 "3.11.2: ours with PGO and LTO / Debian's /usr/bin/python3.11"
-ratio ours311 plain311 "3.11.2: ours with PGO and LTO / ours without"
-ratio ours313 plain313 "3.13.15: ours with PGO and LTO (the default) / ours without"
+echo "measuring: $REPS interleaved repetitions of ${#BENCHMARKS[@]} benchmarks on 5 interpreters (and one twice); every value is kept in $KEEP/values.json" >&2
+PYTHONPATH="$W/pyperf" python3 "$ROOT/bench/pyperf_ab.py" --data "$DATA" --reps "$REPS" --json "$KEEP/values.json" "${ARGS[@]}" \
+  --compare "ours311/debian311=3.11.2: ours with PGO and LTO / Debian's /usr/bin/python3.11" \
+  --compare "ours311/plain311=3.11.2: ours with PGO and LTO / ours without" \
+  --compare "ours313/plain313=3.13.15: ours with PGO and LTO (the default) / ours without" \
+  --compare "ours311/again311=the noise: ours 3.11.2 / the same interpreter again (a ratio this far from 1.00 means nothing)"
