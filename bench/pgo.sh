@@ -7,10 +7,10 @@
 #     //app:image runs) against our 3.13.15 without them (//bench:cpython_3_13_15_plain).
 #
 #   bench/pgo.sh [--reps=N]
-#       default 8 repetitions, about 6 minutes each here (five interpreters and one of them twice,
-#       for the noise); the compiles
-#       are Bazel actions, cached after the first run (cold: about 8 minutes for each one with PGO
-#       and LTO, 2-3 without).
+#       default 8 repetitions (five interpreters and one of them twice, for the noise); one
+#       repetition of three interpreters took about 1.2 minutes here, so about 20 minutes in all.
+#       The compiles are Bazel actions, cached after the first run (cold: about 8 minutes for each
+#       one with PGO and LTO, 2-3 without).
 #
 # The interpreters are the runtime copies the rules put into images, unpacked into a scratch
 # directory. pyperformance and pyperf come from PyPI through this machine's pip configuration; each
