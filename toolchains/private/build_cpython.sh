@@ -90,8 +90,9 @@ MAPPED="/usr/src/cpython-$VERSION"
 #     file descriptors), with pgo_preload preloaded (directory listings in name order, not the
 #     file system's; every later mapping from a fixed address up, and the extension modules'
 #     libraries at 2 MiB boundaries, so that neither the kernel's own mappings nor the file system
-#     the builder is unpacked on moves an object; st_dev 0), a fixed stack limit, a cleared
-#     environment, no .pyc written, the task copied into the build tree on the builder's tmpfs;
+#     the builder is unpacked on moves an object; st_dev 0; getrandom() the same bytes in every
+#     run, for expat's hash salt), a fixed stack limit, a cleared environment, no .pyc written,
+#     the task copied into the build tree on the builder's tmpfs;
 #  3. rebuild everything with -fprofile-use (and LTO when configured).
 # The profile's sha256 is printed: two builds whose profiles differ give different bytes.
 drop_lto() {
@@ -102,7 +103,7 @@ drop_lto() {
   echo "${kept[*]}"
 }
 pgo_build() {
-  local nolto_c nolto_ld gen_flag digest libs t0=$SECONDS
+  local nolto_c nolto_ld gen_flag digest libs run draws t0=$SECONDS
   # The configured flags without the LTO ones, for the instrumented stage; and its counters
   # updated plainly, not atomically (3.13's default, for threads: the training has none, and
   # atomic updates make it twice as slow).
@@ -123,6 +124,13 @@ pgo_build() {
     || die "could not compile $(basename "$PGO_PRELOAD")"
   "$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" ls -f Lib | LC_ALL=C sort -c 2>/dev/null \
     || die "$(basename "$PGO_PRELOAD") does not sort directory listings: the profile would follow the file system's order"
+  draws=()
+  for run in 1 2; do
+    draws+=("$("$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" shuf -i 1-1000000000 -n 4 | paste -sd' ')") \
+      || die "shuf failed under $(basename "$PGO_PRELOAD")"
+  done
+  [[ -n "${draws[0]}" && "${draws[0]}" == "${draws[1]}" ]] \
+    || die "$(basename "$PGO_PRELOAD") does not fix getrandom() (shuf drew '${draws[0]}', then '${draws[1]}'): expat's hash salt, and the profile, would change from run to run"
   # The libraries the extension modules load, each after its own dependencies (fewer of them
   # first), for the preload to put each at a 2 MiB boundary.
   find build -name '*.so' -exec ldd {} + >"$B/ldd.txt" 2>&1 || { cat "$B/ldd.txt" >&2; die "ldd failed on the extension modules"; }

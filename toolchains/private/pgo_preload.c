@@ -36,6 +36,14 @@
  *    every os.stat() turns it into an int: below 257 it is one of CPython's cached small ints,
  *    above it a new object, and the profile counted the difference. Nothing in the training run
  *    compares devices.
+ *
+ * 4. No entropy.
+ *    getrandom() and getentropy() return the same bytes in every run: a splitmix64 stream from a
+ *    fixed seed, in call order (the training has one thread). With PYTHONHASHSEED=0 CPython's hash
+ *    secret is all zeros and pyexpat hands expat a hash salt of 0, which expat takes as "draw one":
+ *    a getrandom() salt, so the probes of its name tables, and with them one counter of
+ *    xmlparse.gcda (201 in one run, 401 in the next), changed from run to run. os.urandom(),
+ *    random's default seed and tempfile's names come from getrandom() too.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -50,6 +58,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,3 +352,36 @@ SAME_DEVICE(fstat, (int fd, struct stat *buf), (fd, buf), buf)
 SAME_DEVICE(fstat64, (int fd, struct stat64 *buf), (fd, buf), buf)
 SAME_DEVICE(fstatat, (int dirfd, const char *path, struct stat *buf, int flags), (dirfd, path, buf, flags), buf)
 SAME_DEVICE(fstatat64, (int dirfd, const char *path, struct stat64 *buf, int flags), (dirfd, path, buf, flags), buf)
+
+/* ---- 4. no entropy ------------------------------------------------------------------------------ */
+
+static uint64_t entropy_state = 0x7079696d61676531ULL; /* "pyimage1" */
+
+static void fill(void *buf, size_t len) {
+  unsigned char *out = buf;
+  while (len > 0) {
+    uint64_t z = (entropy_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    size_t n = len < sizeof z ? len : sizeof z;
+    memcpy(out, &z, n);
+    out += n;
+    len -= n;
+  }
+}
+
+ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
+  (void)flags;
+  fill(buf, len);
+  return (ssize_t)len;
+}
+
+int getentropy(void *buf, size_t len) {
+  if (len > 256) {
+    errno = EIO;
+    return -1;
+  }
+  fill(buf, len);
+  return 0;
+}
