@@ -9,17 +9,19 @@
 # these builds, except where a check is about building twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
 tools/setup.sh
+echo "=== set-up took $SECONDS s"
 
 DISK_CACHE="${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
 mkdir -p "$DISK_CACHE"
 passed=0 failed=0
-summary() { echo "summary: $passed passed, $failed failed"; }
+summary() { echo "summary: $passed passed, $failed failed ($((SECONDS - start)) s in all)"; }
 trap summary EXIT
 
 # bazel_test LABEL BAZEL [FLAG...]: `bazel test //...` with that Bazel, counted into the summary.
 bazel_test() {
-  local what="$1" bazel="$2" log rc
+  local what="$1" bazel="$2" log rc t0=$SECONDS
   shift 2
   log="$(mktemp /tmp/pyimage-bazel-test.XXXXXX)"
   echo "=== bazel test //... on $what"
@@ -30,6 +32,7 @@ bazel_test() {
   passed=$((passed + $(grep -cE '^//.* (PASSED|\(cached\) PASSED)' "$log" || true)))
   failed=$((failed + $(grep -cE '^//.* (FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log" || true)))
   rm -f "$log"
+  echo "=== bazel test //... on $what took $((SECONDS - t0)) s"
   if [[ $rc -ne 0 ]]; then
     [[ $failed -gt 0 ]] || failed=$((failed + 1))
     echo "bazel test //... on $what failed (exit $rc)"
@@ -55,10 +58,11 @@ wait "$prepare_pid" || { echo "preparing the minimal host failed:"; tail -n 20 "
 rm -f "$prepare_log"
 for t in tests/e2e/*_test.sh; do
   echo "=== $t"
+  t0=$SECONDS
   if PYIMAGE_DISK_CACHE="$DISK_CACHE" bash "$t"; then
-    passed=$((passed + 1)); echo "PASSED $t"
+    passed=$((passed + 1)); echo "PASSED $t ($((SECONDS - t0)) s)"
   else
-    failed=$((failed + 1)); echo "FAILED $t"
+    failed=$((failed + 1)); echo "FAILED $t ($((SECONDS - t0)) s)"
   fi
 done
 [[ $failed -eq 0 ]]
