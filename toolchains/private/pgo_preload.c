@@ -1,8 +1,9 @@
 /* The library preloaded into the PGO training run (LD_PRELOAD; build_cpython.sh compiles it in
- * the hermetic builder). It takes away two things the file system would otherwise decide, so that
- * the training's profile is the same on every host. One thread (the training run checks that it
- * has one); the process runs under pgo_isolate (no randomisation, the legacy bottom-up mmap
- * layout), which the constructor checks.
+ * the hermetic builder). It takes away what the host's file system and kernel, or chance, would
+ * otherwise decide, so that the training's profile is the same in every run and on every host.
+ * One thread (the training run checks that it has one); the process runs under pgo_isolate (no
+ * randomisation, the legacy bottom-up mmap layout), which the constructor checks. It is never
+ * part of the interpreter: only the training run loads it.
  *
  * 1. Directory listings in name order.
  *    readdir() returns entries in the file system's order: hash order on ext4 (with a seed of each
