@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Same commit, same image, whatever the host has installed; and a team's gRPC cache shared by
 # hosts that differ. //app:image is built three times:
-#   A. this host, as CI has it (its own gcc and -dev packages, at whatever versions, or none);
-#   B. a minimal Debian 12 root filesystem (mmdebstrap, minbase) holding Bazel, its JRE and the
-#      fetch clients (python3-pip, curl) and NO compiler, binutils or -dev package (they are
+#   A. this host, with Bazel 7.7.1 and bzlmod (tools/bazel7.sh): its Debian sid root filesystem has
+#      gcc 16 and the -dev packages of a newer glibc, whatever this Debian 12 host has besides;
+#   B. a minimal Debian 12 root filesystem (mmdebstrap, minbase) holding Bazel 4.2.3, its JRE and
+#      the fetch clients (python3-pip, curl) and NO compiler, binutils or -dev package (they are
 #      purged after Bazel's install pulls them in), entered with a mount and PID namespace and
 #      pivot_root, from a clone at another path, cold: no disk cache, and a remote cache that is
 #      empty (BuildGrid over gRPC on 127.0.0.1, locked in tests/e2e/buildgrid/), which B fills;
-#   C. a fresh clone on this host, against that gRPC cache only: every spawn, CPython's compile
-#      included, must come from the cache (Bazel's execution log is the proof).
+#   C. a fresh clone on this host, Bazel 4.2.3, against that gRPC cache only: every spawn,
+#      CPython's compile included, must come from the cache (Bazel's execution log is the proof).
 # All must give the digests committed in app/image.digests; the wheel built from markupsafe's
 # sdist and every file of the compiled CPython (build copy and runtime tar) must be the same
 # bytes on A and B. It prints how long each build took.
 #
 #   tests/e2e/minimal_host_test.sh
 #
-# The minimal root filesystem is kept in ~/.cache/rules_pyimage/minimal-host (PYIMAGE_MINIMAL_HOST
-# to move it) and made again when this script's package list changes. Build B compiles CPython
-# once (a few minutes); it is the suite's proof that the compile does not depend on the host.
+# A uses the shared disk cache (tools/test.sh runs this script right after Bazel 7's
+# `bazel test //...`, so A compiles nothing). C's Bazel writes what it takes from the gRPC cache
+# into an empty disk cache of its own, which is then added to the shared one: Bazel 4's
+# `bazel test //...`, run after this script, takes the default CPython from there instead of
+# compiling it a third time. The minimal root filesystem is kept in
+# ~/.cache/rules_pyimage/minimal-host (PYIMAGE_MINIMAL_HOST to move it) and made again when this
+# script's package list changes. Build B compiles CPython once (a few minutes); it is the suite's
+# proof that the compile does not depend on the host.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/remote_cache_lib.sh"
 [[ "$(id -u)" -eq 0 ]] || fail "this test enters a chroot: run it as root"
@@ -64,25 +70,43 @@ image_digests() {  # image_digests BAZEL-BIN: the manifest and layer digests, li
   python3 "$ROOT/rules/private/tools/image_digests.py" list --layout "$1/app/image" \
     --digests /dev/null --layer-names base,python,venv,app | grep -v '^#'
 }
+# repo_dir BIN NAME: the directory of the repository NAME's outputs under BIN (external/NAME on
+# Bazel 4, external/_main~pyimage~NAME on Bazel 7's bzlmod).
+repo_dir() {
+  local d
+  for d in "$1/external/$2" "$1"/external/*[~+]"$2"; do
+    [[ -d "$d" ]] && { echo "$d"; return 0; }
+  done
+  fail "no outputs of the repository $2 under $1/external"
+}
 cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled CPython 3.13.15
-  # (built in the exec configuration: bazel-out/<cpu>-opt-exec-<hash>/bin, beside BAZEL-BIN's)
-  local exec_bin
-  exec_bin="$(ls -d "$1"/../../*-exec-*/bin | head -n 1)"
-  (cd "$exec_bin/external/pyimage_python" && find cpython_3_13_15 -name '*.runfiles*' -prune -o -type f -print0 |
+  # (built in the exec configuration: bazel-out/<cpu>-opt-exec-<hash>/bin, beside BAZEL-BIN's, in
+  # the repository pyimage_python; the paths printed are relative to it, so Bazel 4's and 7's
+  # compare). Left out: Bazel's runfiles and the .repo_mapping file Bazel 7 writes beside an
+  # executable, which are Bazel's, not the compile's.
+  local dir
+  dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_13_15 2>/dev/null | head -n 1 || true)"
+  [[ -n "$dir" ]] || fail "no compiled CPython 3.13.15 in an exec configuration beside $1"
+  (cd "$dir/.." && find cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
     sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
+}
+whl_sum() {  # whl_sum BAZEL-BIN: sha256 and name of the markupsafe wheel built from its sdist
+  (cd "$(repo_dir "$1" pypi)/markupsafe" && sha256sum whl.wheel/*.whl)
 }
 TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:python3.13.15)
 OUTPUTS=(--output_groups=+build_copy,+runtime_tar)
 
-# --- A: this host ---------------------------------------------------------------------------------
+# --- A: this host, Bazel 7 ------------------------------------------------------------------------
+B7=("$ROOT/tools/bazel7.sh")
 t0=$SECONDS
-(cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" "${OUTPUTS[@]}" "${TARGETS[@]}") >"$SCRATCH/a.log" 2>&1 \
-  || { tail -n 30 "$SCRATCH/a.log" >&2; fail "build A (this host) failed"; }
+(cd "$ROOT" && "${B7[@]}" build --disk_cache="$DISK_CACHE" "${OUTPUTS[@]}" "${TARGETS[@]}") >"$SCRATCH/a.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/a.log" >&2; fail "build A (this host, Bazel 7) failed"; }
 ta=$((SECONDS - t0))
-A_BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
+A_BIN="$(cd "$ROOT" && "${B7[@]}" info bazel-bin 2>"$SCRATCH/a-info.log")" \
+  || { cat "$SCRATCH/a-info.log" >&2; fail "Bazel 7: bazel info bazel-bin failed"; }
 image_digests "$A_BIN" >"$SCRATCH/a.digests"
 cpython_sums "$A_BIN" >"$SCRATCH/a.cpython"
-a_whl="$(cd "$A_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
+a_whl="$(whl_sum "$A_BIN")"
 
 # --- B: the minimal host --------------------------------------------------------------------------
 make_rootfs
@@ -138,11 +162,35 @@ if grep -q "WARNING: .*Remote Cache" "$SCRATCH/b.log"; then
 fi
 
 # --- C: this host again, from the cache B filled ---------------------------------------------------
-c_got="$(from_cache c "${GRPC[@]}")"
+# Its disk cache starts empty, so every hit the execution log shows came over gRPC.
+c_got="$(from_cache c "${GRPC[@]}" --disk_cache="$SCRATCH/c-disk")"
+[[ -n "$(ls "$SCRATCH/c-disk/ac" 2>/dev/null)" ]] || fail "clone C's Bazel wrote nothing into its disk cache"
+# Added to the shared disk cache: entries are named by action key (ac/) or content (cas/), so one
+# already there is kept; each new one is copied under a temporary name and renamed, as Bazel writes
+# them, so that an interrupted copy leaves no half-written entry.
+python3 - "$SCRATCH/c-disk" "$DISK_CACHE" <<'PY' || fail "adding clone C's cache entries to $DISK_CACHE failed"
+import os, shutil, sys, tempfile
+src, dst = sys.argv[1:]
+for kind in ("ac", "cas"):
+    for top, _, names in os.walk(os.path.join(src, kind)):
+        out = os.path.join(dst, os.path.relpath(top, src))
+        os.makedirs(out, exist_ok=True)
+        for name in names:
+            if os.path.exists(os.path.join(out, name)):
+                continue
+            fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f, open(os.path.join(top, name), "rb") as g:
+                    shutil.copyfileobj(g, f)
+                os.replace(tmp, os.path.join(out, name))
+            except BaseException:
+                os.unlink(tmp)
+                raise
+PY
 B_BIN="$R/root/.cache/ob/execroot/rules_pyimage/bazel-out/k8-fastbuild/bin"
 image_digests "$B_BIN" >"$SCRATCH/b.digests"
 cpython_sums "$B_BIN" >"$SCRATCH/b.cpython"
-b_whl="$(cd "$B_BIN/external/pypi/markupsafe" && sha256sum whl.wheel/*.whl)"
+b_whl="$(whl_sum "$B_BIN")"
 
 # --- compare ----------------------------------------------------------------------------------------
 grep -v '^#' "$ROOT/app/image.digests" | grep . >"$SCRATCH/golden.digests"
@@ -155,9 +203,12 @@ diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
   || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.13.15 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
 [[ "$a_whl" == "$b_whl" ]] || fail "the markupsafe wheel differs: $a_whl vs $b_whl"
 
-host_ssl="$(dpkg-query -W -f='${Version}' libssl-dev 2>/dev/null || true)"
+R7="${PYIMAGE_BAZEL7_ROOTFS:-${PYIMAGE_CACHE:-$HOME/.cache/rules_pyimage}/bazel7-rootfs}"
+a_gcc="$(chroot "$R7" gcc -dumpfullversion 2>/dev/null || echo 'not installed')"
+a_libc="$(dpkg-query --admindir="$R7/var/lib/dpkg" -W -f='${Version}' libc6-dev 2>/dev/null || echo 'not installed')"
 echo "ok: //app:image $(head -n1 "$SCRATCH/a.digests" | cut -d' ' -f2) on both hosts, equal to app/image.digests"
-echo "  this host (libssl-dev ${host_ssl:-not installed}, gcc $(command -v gcc >/dev/null && gcc -dumpfullversion || echo 'not installed')): ${ta} s, shared disk cache"
+echo "  this host, Bazel 7.7.1 in Debian sid (gcc $a_gcc, libc6-dev $a_libc): ${ta} s, shared disk cache"
 echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, empty gRPC cache: ${tb} s in all, $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log" | cut -d' ' -f2) s of it the cold bazel build (CPython compiled in the builder)"
 echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
-echo "ok: clone C on this host took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"
+echo "ok: clone C on this host (Bazel 4.2.3) took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"
+echo "  and left them in the shared disk cache: $(find "$SCRATCH/c-disk/ac" -type f | wc -l) action results"
