@@ -85,9 +85,11 @@ cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled
   # compare). Left out: Bazel's runfiles and the .repo_mapping file Bazel 7 writes beside an
   # executable, which are Bazel's, not the compile's.
   local dir
-  dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_13_15 2>/dev/null | head -n 1 || true)"
+  dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_13_15 2>/dev/null |
+    head -n 1 || true)"
   [[ -n "$dir" ]] || fail "no compiled CPython 3.13.15 in an exec configuration beside $1"
-  (cd "$dir/.." && find cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
+  (cd "$dir/.." &&
+    find cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
     sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
 }
 whl_sum() {  # whl_sum BAZEL-BIN: sha256 and name of the markupsafe wheel built from its sdist
@@ -164,29 +166,7 @@ fi
 # --- C: this host again, from the cache B filled ---------------------------------------------------
 # Its disk cache starts empty, so every hit the execution log shows came over gRPC.
 c_got="$(from_cache c "${GRPC[@]}" --disk_cache="$SCRATCH/c-disk")"
-[[ -n "$(ls "$SCRATCH/c-disk/ac" 2>/dev/null)" ]] || fail "clone C's Bazel wrote nothing into its disk cache"
-# Added to the shared disk cache: entries are named by action key (ac/) or content (cas/), so one
-# already there is kept; each new one is copied under a temporary name and renamed, as Bazel writes
-# them, so that an interrupted copy leaves no half-written entry.
-python3 - "$SCRATCH/c-disk" "$DISK_CACHE" <<'PY' || fail "adding clone C's cache entries to $DISK_CACHE failed"
-import os, shutil, sys, tempfile
-src, dst = sys.argv[1:]
-for kind in ("ac", "cas"):
-    for top, _, names in os.walk(os.path.join(src, kind)):
-        out = os.path.join(dst, os.path.relpath(top, src))
-        os.makedirs(out, exist_ok=True)
-        for name in names:
-            if os.path.exists(os.path.join(out, name)):
-                continue
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as f, open(os.path.join(top, name), "rb") as g:
-                    shutil.copyfileobj(g, f)
-                os.replace(tmp, os.path.join(out, name))
-            except BaseException:
-                os.unlink(tmp)
-                raise
-PY
+c_kept="$(keep_in_disk_cache "$SCRATCH/c-disk")"
 B_BIN="$R/root/.cache/ob/execroot/rules_pyimage/bazel-out/k8-fastbuild/bin"
 image_digests "$B_BIN" >"$SCRATCH/b.digests"
 cpython_sums "$B_BIN" >"$SCRATCH/b.cpython"
@@ -211,4 +191,4 @@ echo "  this host, Bazel 7.7.1 in Debian sid (gcc $a_gcc, libc6-dev $a_libc): ${
 echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, empty gRPC cache: ${tb} s in all, $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log" | cut -d' ' -f2) s of it the cold bazel build (CPython compiled in the builder)"
 echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
 echo "ok: clone C on this host (Bazel 4.2.3) took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"
-echo "  and left them in the shared disk cache: $(find "$SCRATCH/c-disk/ac" -type f | wc -l) action results"
+echo "  and added $c_kept action results it took to the shared disk cache"

@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # A remote cache shared by a team, over HTTP (nginx's WebDAV module on 127.0.0.1, nginx-light from
 # tools/setup.sh), that dies in the middle of a build. One cold CPython compile serves it all:
-#  A. a clone builds //app:image against the empty cache; nginx is killed with SIGKILL as soon as
-#     it holds CPython's compile, while Bazel goes on running and uploading the actions built on
-#     it. The build succeeds on its own and warns that it could not use the remote cache. What the cache holds is intact (check_http_cache.py: every blob
-#     hashes to its name, every action result is complete; the check fails on a broken copy).
+#  A. a clone builds //tests/image:image_3_13_5 against the empty cache; nginx is killed with
+#     SIGKILL as soon as it holds CPython's compile, while Bazel goes on running and uploading the
+#     actions built on it. The build succeeds on its own and warns that it could not use the remote
+#     cache. What the cache holds is intact (check_http_cache.py: every blob hashes to its name,
+#     every action result is complete; the check fails on a broken copy).
 #  B. nginx started again on the same directory: a fresh clone takes CPython from it, runs the
 #     rest and uploads it.
 #  C. another fresh clone takes every spawn from the cache (Bazel's execution log, not timing, is
 #     the proof); B and C build A's image digest.
-# The clones compile CPython without PGO and LTO (less than half the time): what is compiled does not
-# matter here, only that it is the long action the cache dies after. So their digest is not
-# app/image.digests' (tests/e2e/minimal_host_test.sh checks that one across hosts and a gRPC cache).
+# The clones make 3.13.5, which the workspace compiles without PGO and LTO (less than half the
+# time), their default as well (the rules' own tools run on the default), and build the image on
+# it: what is compiled does not matter here, only that it is the long action the cache dies after.
+# Bazel 4's `bazel test //...` compiles 3.13.5 with the same cache key, so C also writes what it
+# takes into an empty disk cache of its own, which is then added to the shared one; tools/test.sh
+# runs this script before Bazel 4's `bazel test //...`, and the suite compiles 3.13.5 once.
+# (tests/e2e/minimal_host_test.sh checks //app:image across hosts and a gRPC cache.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/remote_cache_lib.sh"
 
+CACHE_IMAGE=//tests/image:image_3_13_5
 eval "checkout_$(declare -f clone_to)"
-clone_to() {  # every clone here (cache_build's too): the toolchain without PGO and LTO
+clone_to() {  # every clone here, cache_build's too: 3.13.5 as the default, nothing compiles 3.13.15
   checkout_clone_to "$1"
-  sed -i 's/^pyimage_register_toolchains(/pyimage_register_toolchains(\n    optimizations = False,\n    lto = False,/' "$1/WORKSPACE"
-  grep -q "optimizations = False" "$1/WORKSPACE" || fail "could not turn PGO off in $1/WORKSPACE"
+  sed -i 's/^pyimage_register_toolchains(/pyimage_register_toolchains(\n    default_version = "3.13.5",/' "$1/WORKSPACE"
+  grep -q 'default_version = "3.13.5"' "$1/WORKSPACE" || fail "could not make 3.13.5 the default in $1/WORKSPACE"
 }
 
 PORT="$(free_port)"
@@ -27,14 +33,14 @@ start_nginx "$SCRATCH/nginx" "$PORT"
 trap 'stop_nginx; cleanup' EXIT
 WS="$SCRATCH/down/checkout"
 clone_to "$WS"
-(cd "$WS" && bz down build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" //app:image) >"$SCRATCH/build.log" 2>&1 &
+(cd "$WS" && bz down build --disk_cache= --remote_cache="http://127.0.0.1:$PORT" "$CACHE_IMAGE") >"$SCRATCH/build.log" 2>&1 &
 BUILD=$!
 
 # Kill the cache as soon as CPython's compile lands in it (minutes in; its action result names
 # the runtime tar; the builder's unpacking lands before it).
 CACHE="$SCRATCH/nginx/cache"
 while kill -0 $BUILD 2>/dev/null; do
-  grep -lq "runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
+  grep -lq "cpython_3_13_5.runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
   sleep 0.05
 done
 kill -0 $BUILD 2>/dev/null || fail "the build ended before anything was uploaded: $(tail -n 5 "$SCRATCH/build.log")"
@@ -46,7 +52,7 @@ wait $BUILD || { tail -n 30 "$SCRATCH/build.log" >&2; fail "the build failed whe
 grep -A1 -E "^WARNING: .*(Remote Cache|remote cache)" "$SCRATCH/build.log" | head -n 2 | tr '\n' ' ' | cut -c1-240 >"$SCRATCH/warnings"
 [[ -s "$SCRATCH/warnings" ]] || { tail -n 30 "$SCRATCH/build.log" >&2; fail "no warning about the remote cache"; }
 echo "ok: the build succeeded without the cache, warning: $(head -n 1 "$SCRATCH/warnings")"
-WANT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/app/image.digest")"
+WANT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/tests/image/image_3_13_5.digest")"
 python3 "$ROOT/tests/e2e/check_http_cache.py" "$CACHE"
 # The check itself can fail: a copy with one blob altered and one action result cut short.
 cp -r "$CACHE" "$SCRATCH/broken"
@@ -64,6 +70,9 @@ AGAIN="$(cat "$SCRATCH/again.digest")"
 [[ "$AGAIN" == "$WANT" ]] || fail "the build against the surviving cache gave $AGAIN, not $WANT"
 echo "ok: a fresh clone against the surviving cache takes CPython from it and builds $AGAIN"
 
-got="$(from_cache c --remote_cache="http://127.0.0.1:$PORT")"
+# C's disk cache starts empty, so every hit the execution log shows came from nginx.
+got="$(from_cache c --remote_cache="http://127.0.0.1:$PORT" --disk_cache="$SCRATCH/c-disk")"
 [[ "$(cat "$SCRATCH/c.digest")" == "$WANT" ]] || fail "clone C built $(cat "$SCRATCH/c.digest"), not $WANT"
 echo "ok: clone C took every spawn from the HTTP cache ($got), CPythonBuild included, and built $WANT"
+kept="$(keep_in_disk_cache "$SCRATCH/c-disk")"
+echo "  and added $kept action results it took to the shared disk cache"

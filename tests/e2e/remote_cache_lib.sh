@@ -1,20 +1,57 @@
 # Remote-cache helpers for the end-to-end checks (source after lib.sh): nginx's WebDAV module as an
-# HTTP cache, BuildGrid as a gRPC (REAPI) cache, and the check that a fresh clone takes every spawn
-# from a cache.
+# HTTP cache, BuildGrid as a gRPC (REAPI) cache, the check that a fresh clone takes every spawn
+# from a cache, and keeping what it took in the suite's disk cache.
 
-# cache_build NAME FLAGS...: a fresh clone at SCRATCH/NAME builds //app:image with FLAGS (a remote
+# The image the clones build (a label of py_image; its digest is bazel-bin/PACKAGE/NAME.digest).
+CACHE_IMAGE="${CACHE_IMAGE:-//app:image}"
+
+# cache_build NAME FLAGS...: a fresh clone at SCRATCH/NAME builds CACHE_IMAGE with FLAGS (a remote
 # cache) and no disk cache; CPython's compile must come from the cache. Writes Bazel's execution
 # log to SCRATCH/NAME.json and the manifest digest to SCRATCH/NAME.digest; prints the seconds.
 cache_build() {
-  local name="$1" ws="$SCRATCH/$1/checkout" start
+  local name="$1" ws="$SCRATCH/$1/checkout" start digest_path
   shift
+  digest_path="${CACHE_IMAGE#//}"
+  digest_path="${digest_path/://}.digest"
   clone_to "$ws"
   start=$(date +%s)
-  (cd "$ws" && bz "$name" build --disk_cache= "$@" --execution_log_json_file="$SCRATCH/$name.json" //app:image) \
+  (cd "$ws" && bz "$name" build --disk_cache= "$@" --execution_log_json_file="$SCRATCH/$name.json" "$CACHE_IMAGE") \
     >"$SCRATCH/$name.log" 2>&1 || { tail -n 30 "$SCRATCH/$name.log" >&2; fail "clone $name's build against the cache failed"; }
   echo $(( $(date +%s) - start ))
   [[ "$(spawn_status "$SCRATCH/$name.json" CPythonBuild)" == cached ]] || fail "clone $name did not take CPython's compile from the cache"
-  cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/app/image.digest" >"$SCRATCH/$name.digest"
+  cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/$digest_path" >"$SCRATCH/$name.digest"
+}
+
+# keep_in_disk_cache DIR: adds the Bazel disk cache DIR (what a clone took from a remote cache, with
+# --disk_cache=DIR beside --remote_cache) to the shared one, DISK_CACHE, so that a later build of
+# the suite takes the same actions from it instead of running them. Entries are named by action
+# key (ac/) or content (cas/), so one already there is kept; each new one is copied under a
+# temporary name and renamed, as Bazel writes them, so that an interruption leaves no half-written
+# entry. Prints the number of action results added.
+keep_in_disk_cache() {
+  [[ -n "$(ls "$1/ac" 2>/dev/null)" ]] || fail "Bazel wrote nothing into the disk cache $1"
+  python3 - "$1" "$DISK_CACHE" <<'PY' || fail "adding the cache entries of $1 to $DISK_CACHE failed"
+import os, shutil, sys, tempfile
+src, dst = sys.argv[1:]
+added = 0
+for kind in ("ac", "cas"):
+    for top, _, names in os.walk(os.path.join(src, kind)):
+        out = os.path.join(dst, os.path.relpath(top, src))
+        os.makedirs(out, exist_ok=True)
+        for name in names:
+            if os.path.exists(os.path.join(out, name)):
+                continue
+            fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as f, open(os.path.join(top, name), "rb") as g:
+                    shutil.copyfileobj(g, f)
+                os.replace(tmp, os.path.join(out, name))
+            except BaseException:
+                os.unlink(tmp)
+                raise
+            added += kind == "ac"
+print(added)
+PY
 }
 
 # from_cache NAME FLAGS...: cache_build, and every other spawn must be a cache hit too (Bazel's
