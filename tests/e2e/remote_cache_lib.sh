@@ -27,14 +27,15 @@ cache_build() {
 # the suite takes the same actions from it instead of running them. Entries are named by action
 # key (ac/) or content (cas/), so one already there is kept; each new one is copied under a
 # temporary name and renamed, as Bazel writes them, so that an interruption leaves no half-written
-# entry. Prints the number of action results added.
+# entry, and the blobs go first, so that no action result names a blob not yet there. Prints the
+# number of action results added.
 keep_in_disk_cache() {
   [[ -n "$(ls "$1/ac" 2>/dev/null)" ]] || fail "Bazel wrote nothing into the disk cache $1"
   python3 - "$1" "$DISK_CACHE" <<'PY' || fail "adding the cache entries of $1 to $DISK_CACHE failed"
 import os, shutil, sys, tempfile
 src, dst = sys.argv[1:]
 added = 0
-for kind in ("ac", "cas"):
+for kind in ("cas", "ac"):
     for top, _, names in os.walk(os.path.join(src, kind)):
         out = os.path.join(dst, os.path.relpath(top, src))
         os.makedirs(out, exist_ok=True)
