@@ -5,6 +5,7 @@
 #   tools/bazel7.sh build //app:image          # bzlmod (MODULE.bazel), the default
 #   PYIMAGE_BAZEL7_MODE=workspace tools/bazel7.sh build //...   # WORKSPACE mode (see below)
 #   tools/bazel7.sh --setup                    # only make the root filesystem (tools/setup.sh does)
+#   tools/bazel7.sh --rootfs                   # print the root filesystem's path (made if missing)
 #
 # Debian 12 ships Bazel 4.2.3 only. The first run makes a Debian sid root filesystem with
 # mmdebstrap from this machine's own apt mirror (about 2 minutes, 1.4 GB; kept in
@@ -78,6 +79,7 @@ make_rootfs() {
 
 make_rootfs
 [[ "${1:-}" == "--setup" ]] && exit 0
+[[ "${1:-}" == "--rootfs" ]] && { echo "$ROOTFS"; exit 0; }
 [[ $# -gt 0 ]] || die "usage: tools/bazel7.sh COMMAND [ARGS...]"
 
 command="$1"

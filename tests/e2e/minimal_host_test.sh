@@ -183,7 +183,7 @@ diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
   || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.13.15 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
 [[ "$a_whl" == "$b_whl" ]] || fail "the markupsafe wheel differs: $a_whl vs $b_whl"
 
-R7="${PYIMAGE_BAZEL7_ROOTFS:-${PYIMAGE_CACHE:-$HOME/.cache/rules_pyimage}/bazel7-rootfs}"
+R7="$("${B7[@]}" --rootfs)"
 a_gcc="$(chroot "$R7" gcc -dumpfullversion 2>/dev/null || echo 'not installed')"
 a_libc="$(dpkg-query --admindir="$R7/var/lib/dpkg" -W -f='${Version}' libc6-dev 2>/dev/null || echo 'not installed')"
 echo "ok: //app:image $(head -n1 "$SCRATCH/a.digests" | cut -d' ' -f2) on both hosts, equal to app/image.digests"

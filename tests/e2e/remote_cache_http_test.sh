@@ -52,7 +52,7 @@ wait $BUILD || { tail -n 30 "$SCRATCH/build.log" >&2; fail "the build failed whe
 grep -A1 -E "^WARNING: .*(Remote Cache|remote cache)" "$SCRATCH/build.log" | head -n 2 | tr '\n' ' ' | cut -c1-240 >"$SCRATCH/warnings"
 [[ -s "$SCRATCH/warnings" ]] || { tail -n 30 "$SCRATCH/build.log" >&2; fail "no warning about the remote cache"; }
 echo "ok: the build succeeded without the cache, warning: $(head -n 1 "$SCRATCH/warnings")"
-WANT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/tests/image/image_3_13_5.digest")"
+WANT="$(cat "$(cd "$WS" && bz down info bazel-bin 2>/dev/null)/$(image_digest_path)")"
 python3 "$ROOT/tests/e2e/check_http_cache.py" "$CACHE"
 # The check itself can fail: a copy with one blob altered and one action result cut short.
 cp -r "$CACHE" "$SCRATCH/broken"

@@ -2,24 +2,23 @@
 # HTTP cache, BuildGrid as a gRPC (REAPI) cache, the check that a fresh clone takes every spawn
 # from a cache, and keeping what it took in the suite's disk cache.
 
-# The image the clones build (a label of py_image; its digest is bazel-bin/PACKAGE/NAME.digest).
+# The image the clones build (a label of py_image), and where its digest is under bazel-bin.
 CACHE_IMAGE="${CACHE_IMAGE:-//app:image}"
+image_digest_path() { local p="${CACHE_IMAGE#//}"; echo "${p/://}.digest"; }
 
 # cache_build NAME FLAGS...: a fresh clone at SCRATCH/NAME builds CACHE_IMAGE with FLAGS (a remote
 # cache) and no disk cache; CPython's compile must come from the cache. Writes Bazel's execution
 # log to SCRATCH/NAME.json and the manifest digest to SCRATCH/NAME.digest; prints the seconds.
 cache_build() {
-  local name="$1" ws="$SCRATCH/$1/checkout" start digest_path
+  local name="$1" ws="$SCRATCH/$1/checkout" start
   shift
-  digest_path="${CACHE_IMAGE#//}"
-  digest_path="${digest_path/://}.digest"
   clone_to "$ws"
   start=$(date +%s)
   (cd "$ws" && bz "$name" build --disk_cache= "$@" --execution_log_json_file="$SCRATCH/$name.json" "$CACHE_IMAGE") \
     >"$SCRATCH/$name.log" 2>&1 || { tail -n 30 "$SCRATCH/$name.log" >&2; fail "clone $name's build against the cache failed"; }
   echo $(( $(date +%s) - start ))
   [[ "$(spawn_status "$SCRATCH/$name.json" CPythonBuild)" == cached ]] || fail "clone $name did not take CPython's compile from the cache"
-  cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/$digest_path" >"$SCRATCH/$name.digest"
+  cat "$(cd "$ws" && bz "$name" info bazel-bin 2>/dev/null)/$(image_digest_path)" >"$SCRATCH/$name.digest"
 }
 
 # keep_in_disk_cache DIR: adds the Bazel disk cache DIR (what a clone took from a remote cache, with
