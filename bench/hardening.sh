@@ -53,15 +53,17 @@ compile() {  # compile NAME CFLAGS CPPFLAGS LDFLAGS: CPython into $W/NAME, in th
   local name="$1" t0
   cat > "$W/compile.sh" <<'SH'
 set -e
-mkdir -p /b/src && cd /b/src && tar -xf /b/src.tar --strip-components=1
+# The builder's root is read-only: build in its /tmp, install into its results' directory.
+B=/tmp/b
+mkdir -p "$B/src" && cd "$B/src" && tar -xf /b/src.tar --strip-components=1
 ./configure --prefix="/opt/bench/$1" --disable-test-modules py_cv_module__tkinter=n/a \
-  CFLAGS="$2" CPPFLAGS="$3" LDFLAGS="$4" >/b/configure.log 2>&1 || { tail -20 /b/configure.log; exit 1; }
-make -j"$(nproc)" >/b/make.log 2>&1 || { tail -20 /b/make.log; exit 1; }
-make install >/b/install.log 2>&1 || { tail -20 /b/install.log; exit 1; }
+  CFLAGS="$2" CPPFLAGS="$3" LDFLAGS="$4" >"$B/configure.log" 2>&1 || { tail -20 "$B/configure.log"; exit 1; }
+make -j"$(nproc)" >"$B/make.log" 2>&1 || { tail -20 "$B/make.log"; exit 1; }
+make install DESTDIR=/pyimage-out >"$B/install.log" 2>&1 || { tail -20 "$B/install.log"; exit 1; }
 SH
   t0=$(date +%s)
   (cd "$W" && bash "$ROOT/rules/private/tools/in_builder.sh" --rootfs builder.tar --copy src.tar=/b/src.tar \
-     --copy compile.sh=/b/compile.sh --out "/opt/bench/$name=$name" -- \
+     --copy compile.sh=/b/compile.sh --out "/pyimage-out/opt/bench/$name=$name" -- \
      bash /b/compile.sh "$name" "$2" "$3" "$4")
   echo "compiled $name in $(( $(date +%s) - t0 )) s" >&2
 }

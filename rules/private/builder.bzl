@@ -92,6 +92,10 @@ builder_rootfs(
     },
 )
 
+# Where a command in the builder writes its results (`outs` of builder_command): a directory
+# in_builder.sh makes on the host and binds in.
+BUILDER_OUT = "/pyimage-out"
+
 # The attribute of rules that run actions in the builder.
 IN_BUILDER = attr.label(
     default = "//rules/private/tools:in_builder.sh",
@@ -107,8 +111,11 @@ def builder_command(builder, copies, outs, command, env = {}, chdir = "/build"):
       builder: the BuilderInfo.
       copies: [(File, absolute path inside the builder)]: inputs copied in (a directory's files
         with it), links followed.
-      outs: [(absolute path inside the builder, File)]: copied out after the command; a tree
-        artifact gets the directory's contents.
+      outs: [(path inside the builder, File)]: copied out after the command; a tree artifact
+        gets the directory's contents. The path is BUILDER_OUT or below it: the only directory
+        the command can write to besides its /tmp (the builder's root and the copied inputs are
+        read-only). A result that is or holds a link leading out of it, a special file or a
+        set-user-ID file fails the action.
       command: the argv inside the builder (its paths are the builder's).
       env: extra environment variables inside.
       chdir: the working directory inside.

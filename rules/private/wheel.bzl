@@ -2,7 +2,7 @@
 wheel unpacked for sys.path (`wheel_library`) and an sdist built into a wheel (`wheel_from_sdist`).
 The repositories of `pyimage_pip_packages` declare them."""
 
-load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
+load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
 load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
 load("//rules/private:providers.bzl", "BuiltWheelInfo", "CPythonInfo", "PyToolInfo", "WheelInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
@@ -88,7 +88,7 @@ def _wheel_from_sdist_impl(ctx):
             (tool.main, main),
             (ctx.file._hardening_tool, hardening),
         ] + wheels,
-        outs = [("/pyimage-out", out)],
+        outs = [(BUILDER_OUT, out)],
         command = [py.prefix + "/bin/python3", "-B", "-s", main],
     ))
     args.add("--sdist", sdist)
@@ -96,7 +96,7 @@ def _wheel_from_sdist_impl(ctx):
     args.add("--version", ctx.attr.version)
     args.add("--plat", ctx.attr.plat)
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
-    args.add("--out", "/pyimage-out")
+    args.add("--out", BUILDER_OUT)
     args.add("--update-command", py.builder.update_command)
     args.add("--hardening-tool", hardening)
     args.add("--cflags", " ".join(HARDENING_CFLAGS + HARDENING_CPPFLAGS))

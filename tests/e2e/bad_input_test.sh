@@ -142,6 +142,18 @@ expect_in "$SCRATCH/sdist_header.log" "pyimagebroken 1.0: its C extension needs 
 expect_in "$SCRATCH/sdist_header.log" "and run: bazel run @rules_pyimage//third_party/debian:builder.update"
 echo "ok: sdist_header fails: $(grep -m1 -o 'pyimagebroken 1.0: its C extension needs[^;]*' "$SCRATCH/sdist_header.log")"
 
+# An sdist whose build hook plants a link to a host file (/etc/shadow) beside its wheel in the
+# builder's results directory (//tests/pip:pyimageescape_wheel, manual): the copy-out refuses it,
+# naming the link, and no output of the action is left (a copy-out that followed the link put the
+# host's file into the wheel's tree artifact, and from there into the caches).
+if (cd "$ROOT" && bazel build --disk_cache="$DISK_CACHE" //tests/pip:pyimageescape_wheel) >"$SCRATCH/sdist_escape.log" 2>&1; then
+  cat "$SCRATCH/sdist_escape.log" >&2; fail "sdist_escape: the build succeeded"
+fi
+expect_in "$SCRATCH/sdist_escape.log" "the command's result /pyimage-out/stolen.whl is a link to the absolute path /etc/shadow; nothing is copied out"
+ESCAPED="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)/tests/pip/pyimageescape_wheel.wheel"
+[[ -z "$(ls -A "$ESCAPED" 2>/dev/null)" ]] || fail "sdist_escape: the refused action left $(ls "$ESCAPED")"
+echo "ok: sdist_escape fails: $(grep -m1 -o "the command's result /pyimage-out/stolen.whl[^;]*" "$SCRATCH/sdist_escape.log")"
+
 # An image user that is root in disguise fails at analysis (//tests/image:root_in_disguise, manual).
 if (cd "$ROOT" && bazel build --nobuild --disk_cache="$DISK_CACHE" //tests/image:root_in_disguise) >"$SCRATCH/root_user.log" 2>&1; then
   cat "$SCRATCH/root_user.log" >&2; fail "root_user: the analysis succeeded"

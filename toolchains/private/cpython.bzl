@@ -4,7 +4,7 @@ Loaded by the repository that `pyimage_register_toolchains` generates; users nor
 result through `@pyimage_python//:python3.13` and the registered Python toolchain.
 """
 
-load("//rules/private:builder.bzl", "HOST_ENV", "IN_BUILDER", "builder_command")
+load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
 load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
 load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 
@@ -122,7 +122,7 @@ def _cpython_build_impl(ctx):
     runtime_tar = ctx.actions.declare_file(name + ".runtime.tar")
     builder = ctx.attr.builder[BuilderInfo]
 
-    # Inside the builder: the inputs under /pyimage-in, the results under /pyimage-out. The PGO
+    # Inside the builder: the inputs under /pyimage-in, the results under BUILDER_OUT. The PGO
     # training's files only when there is a training: a plain build's cache key leaves them out.
     src = "/pyimage-in/" + ctx.file.src.basename
     copies = [
@@ -142,10 +142,10 @@ def _cpython_build_impl(ctx):
         builder,
         copies = copies,
         outs = [
-            ("/pyimage-out/bin/python3", interpreter),
-            ("/pyimage-out/lib", lib),
-            ("/pyimage-out/include", include),
-            ("/pyimage-out/runtime.tar", runtime_tar),
+            (BUILDER_OUT + "/bin/python3", interpreter),
+            (BUILDER_OUT + "/lib", lib),
+            (BUILDER_OUT + "/include", include),
+            (BUILDER_OUT + "/runtime.tar", runtime_tar),
         ],
         command = ["/bin/bash", "/pyimage-in/build_cpython.sh"],
     ))
@@ -153,7 +153,7 @@ def _cpython_build_impl(ctx):
     args.add("--version", version)
     args.add("--prefix", prefix)
     args.add("--source-date-epoch", str(SOURCE_DATE_EPOCH))
-    args.add("--out", "/pyimage-out")
+    args.add("--out", BUILDER_OUT)
     args.add("--tar-tool", "/pyimage-in/dtar.py")
     args.add("--hardening-tool", "/pyimage-in/hardening.py")
     args.add("--cflags", " ".join(HARDENING_CFLAGS))
