@@ -49,7 +49,6 @@ debootstrap --variant=minbase --include=python3,python3-pip bookworm "$W/plain" 
   || { tail -n 20 "$W/debootstrap.log"; exit 1; }
 cp /etc/resolv.conf "$W/plain/etc/resolv.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$W/plain/tmp/host-ca.crt"
-pipconf=""; [[ -f /etc/pip.conf ]] && pipconf="$(cat /etc/pip.conf)"
 chroot "$W/plain" env -i PATH=/usr/bin:/bin HOME=/root python3 -m pip install -q --break-system-packages --cert /tmp/host-ca.crt \
   --no-cache-dir attrs==26.1.0 pyyaml==6.0.4 markupsafe==3.0.4 >"$W/pip.log" 2>&1 || { tail -n 20 "$W/pip.log"; exit 1; }
 rm -rf "$W"/plain/var/cache/apt/archives/*.deb "$W"/plain/var/lib/apt/lists/*_Packages "$W"/plain/tmp/host-ca.crt
@@ -79,8 +78,8 @@ PM="$W/podman"
 P=(podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
 "${P[@]}" load -q -i "$BIN/app/image.tar" >/dev/null
 "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null
-t0=$(now); for i in 1 2 3 4 5; do "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null; done; t1=$(now)
-t2=$(now); for i in 1 2 3 4 5; do "$BIN/app/app" >/dev/null 2>&1; done; t3=$(now)
+t0=$(now); for _ in 1 2 3 4 5; do "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null; done; t1=$(now)
+t2=$(now); for _ in 1 2 3 4 5; do "$BIN/app/app" >/dev/null 2>&1; done; t3=$(now)
 python3 -c "import sys; a,b,c,d=map(float,sys.argv[1:]); x=(b-a)/5; y=(d-c)/5; print('  podman run %.3f s, the py_binary directly %.3f s: ratio %.1f' % (x, y, x/y))" "$t0" "$t1" "$t2" "$t3"
 
 echo "== what was left out still works: check_stdlib.py (every stdlib module that needs a system"

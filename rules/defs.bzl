@@ -16,8 +16,8 @@ load("//rules/private:listing.bzl", _tar_listing_test = "tar_listing_test")
 load("//rules/private:outdated.bzl", _pyimage_outdated = "pyimage_outdated")
 load("//rules/private:pex.bzl", _py_pex_binary = "py_pex_binary")
 load("//rules/private:pip.bzl", _wheel_lock = "wheel_lock")
-load("//rules/private:pytest.bzl", _py_pytest_test = "py_pytest_test")
 load("//rules/private:providers.bzl", _BuilderInfo = "BuilderInfo", _CPythonInfo = "CPythonInfo", _WheelInfo = "WheelInfo")
+load("//rules/private:pytest.bzl", _py_pytest_test = "py_pytest_test")
 load("//toolchains/private:cpython.bzl", _cpython_build = "cpython_build")
 
 BuilderInfo = _BuilderInfo

@@ -14,10 +14,9 @@ Python toolchain. `bazel run @pyimage_python//:python3.13` runs the compiled int
 """
 
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
-
-load("//toolchains/private:setup.bzl", "OWN_REPOS", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
 load("//toolchains/private:repositories.bzl", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools")
+load("//toolchains/private:setup.bzl", "OWN_REPOS", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 
 def pyimage_register_toolchains(
         name = "pyimage_python",
@@ -122,4 +121,3 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
         `python<python_version>` interpreter, which must be registered.
     """
     declare_pip_packages("pyimage_pip_packages", name, lock, lock, python_version, build_from_source, toolchains)
-

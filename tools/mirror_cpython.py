@@ -49,7 +49,7 @@ def repository_cache():
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     except (OSError, subprocess.CalledProcessError) as err:
         raise SystemExit("mirror_cpython: could not ask bazel for its repository cache (%s); "
-                         "pass --repository-cache DIR" % err)
+                         "pass --repository-cache DIR" % err) from err
     return out.stdout.strip()
 
 

@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
   python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
-  apache2-utils gpg gpg-agent docker.io
+  apache2-utils gpg gpg-agent docker.io shellcheck
 )
 
 SUDO=""
@@ -51,6 +51,9 @@ if [[ "$(cat "$BUILDGRID/lock.sha256" 2>/dev/null)" != "$bg_want" ]]; then
   "$BUILDGRID/bin/pip" install -q --disable-pip-version-check --require-hashes --no-deps -r "$BG_LOCK"
   echo "$bg_want" >"$BUILDGRID/lock.sha256"
 fi
+
+# The lint gate's linters (buildifier from npm, ruff from PyPI, shellcheck from apt), each pinned.
+tools/lint.sh --setup
 
 # python.org may be unreachable: put the identical tarballs in Bazel's repository cache.
 python3 tools/mirror_cpython.py

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, `bazel test //...` on Bazel 7.7.1 (bzlmod, tools/bazel7.sh) and on
+# The whole test suite: set-up, the lint gate (tools/lint.sh, seconds; a finding stops the run
+# before any build), `bazel test //...` on Bazel 7.7.1 (bzlmod, tools/bazel7.sh) and on
 # Bazel 4.2.3 (WORKSPACE), with two end-to-end checks between them that fill the disk cache for
 # the second (see below), then the other end-to-end checks that drive Bazel from outside (bad
 # input, the version flag, a reproducible interpreter from a second clone, a consumer workspace).
@@ -19,6 +20,15 @@ mkdir -p "$DISK_CACHE"
 passed=0 failed=0
 summary() { echo "summary: $passed passed, $failed failed ($((SECONDS - start)) s in all)"; }
 trap summary EXIT
+
+echo "=== tools/lint.sh"
+if tools/lint.sh; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "the lint gate failed (above): fix the findings (tools/lint.sh --fix formats Starlark) and run again"
+  exit 1
+fi
 
 # bazel_test LABEL BAZEL [FLAG...]: `bazel test //...` with that Bazel, counted into the summary.
 bazel_test() {

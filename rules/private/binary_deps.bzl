@@ -3,7 +3,6 @@ pex or an image packs."""
 
 load("//rules/private:providers.bzl", "BinaryDepsInfo", "WheelInfo")
 
-
 def _impl(target, ctx):
     deps = [d[BinaryDepsInfo] for d in getattr(ctx.rule.attr, "deps", []) if BinaryDepsInfo in d]
     if WheelInfo in target:

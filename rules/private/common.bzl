@@ -9,8 +9,17 @@ SOURCE_DATE_EPOCH = 315532800
 RULES_VERSION = "0.1.0"
 
 def label_text(label):
-    """`//pkg:name` for the main repository on every Bazel (Bazel 7's str() writes `@@//pkg:name`),
-    so that what records a label (SBOMs, reports) is the same on both."""
+    """A label as text that is the same on every Bazel.
+
+    `//pkg:name` for the main repository (Bazel 7's str() writes `@@//pkg:name`), so that what
+    records a label (SBOMs, reports) is the same on both.
+
+    Args:
+      label: the Label.
+
+    Returns:
+      `@repo//pkg:name`, or `//pkg:name` in the main repository.
+    """
     repo = "@" + label.workspace_name if label.workspace_name else ""
     return "%s//%s:%s" % (repo, label.package, label.name)
 

@@ -4,7 +4,7 @@ rule is in debian_repository.bzl)."""
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "lock_info", "update_and_test")
 load("//rules/private:providers.bzl", "DebianPackagesInfo", "DebianRootfsInfo")
-load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
+load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
 _APT_SOURCES = Label("//rules/private/tools:apt_sources")

@@ -15,6 +15,7 @@ def download_checked(rctx, urls, output, sha256, what, unreachable_hint, pinned_
     result = rctx.download(url = urls, output = output, sha256 = sha256, allow_fail = True)
     if result.success:
         return
+
     # Tell a wrong hash apart from an unreachable file: fetch without the hash and compare.
     got = _probe_sha256(rctx, urls, "_probe_" + output.replace("/", "_"))
     if got:
@@ -51,6 +52,12 @@ def apt_mirrors(rctx):
 
     `rules/private/tools/apt_sources.py` reads them (the one reader of /etc/apt, unit-tested);
     PYIMAGE_DEBIAN_MIRROR and PYIMAGE_DEBIAN_SECURITY_MIRROR, when set, replace what apt names.
+
+    Args:
+      rctx: the repository_ctx.
+
+    Returns:
+      (archive URIs, security URIs): two lists of strings.
     """
     python = rctx.which("python3")
     if not python:

@@ -4,7 +4,7 @@ an OCI image, built without a container daemon."""
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH", "label_text")
 load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo")
-load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
+load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
 # up a linux-sandbox for that takes seconds, longer than the work. These actions read only their
@@ -82,8 +82,10 @@ def _slim_pyc(ctx, tar, name, optimize, sourceless):
     return out
 
 def _slim_base(ctx, uppers):
-    """The base without the libraries no ELF file of `uppers` (or of the base) needs, and the list
-    of what it left out."""
+    """The base without the libraries that no ELF file needs, and the list of what it left out.
+
+    The ELF files read are those of `uppers` and of the base itself.
+    """
     out = ctx.actions.declare_file(ctx.label.name + ".base.tar")
     removed = ctx.actions.declare_file(ctx.label.name + ".base_removed.txt")
     args = ctx.actions.args()
@@ -199,8 +201,16 @@ def _py_image_impl(ctx):
         ctx,
         ctx.attr._check_libs,
         tool_python(ctx),
-        arguments = ["--stamp", libcheck.path, "--base", base_tar.path, "--base-label", str(ctx.attr.base.label),
-                     python_tar.path, venv_tar.path],
+        arguments = [
+            "--stamp",
+            libcheck.path,
+            "--base",
+            base_tar.path,
+            "--base-label",
+            str(ctx.attr.base.label),
+            python_tar.path,
+            venv_tar.path,
+        ],
         inputs = [base_tar, python_tar, venv_tar],
         outputs = [libcheck],
         mnemonic = "ImageLibCheck",
@@ -303,8 +313,11 @@ def _built_arg(pair):
     return "%s=%s" % (pair[0].path, pair[1].path)
 
 def _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
-    """The image's SPDX SBOM and in-toto provenance statement, from its layers and inputs, and
-    an OCI layout of both as artifacts whose subject is the image (what NAME.push attaches)."""
+    """The image's SPDX SBOM and in-toto provenance statement, and an OCI layout of both.
+
+    Both are made from the image's layers and inputs; the layout holds them as artifacts whose
+    subject is the image (what NAME.push attaches).
+    """
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     provenance = ctx.actions.declare_file(ctx.label.name + ".provenance.json")
     attached = ctx.actions.declare_directory(ctx.label.name + ".attachments")
@@ -321,6 +334,7 @@ def _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
     args.add_all(debs, before_each = "--deb")
     args.add("--python-tar", py.runtime_tar)
     args.add("--python-version", py.version)
+
     # Empty for a cpython_build that does not say (the SBOM then says NOASSERTION).
     args.add("--python-source-url", py.source_urls[0] if py.source_urls else "")
     args.add("--python-source-sha256", py.source_sha256 or "")
@@ -365,6 +379,7 @@ def _image_script_impl(ctx):
     archive = files.archive.to_list()[0]
     digest = files.digest.to_list()[0]
     layout = ctx.attr.image[DefaultInfo].files.to_list()[0]
+
     # A push attaches the SBOM and provenance; only then are they built.
     attached = files.attachments.to_list() if ctx.attr.mode == "push" else []
     script = ctx.actions.declare_file(ctx.label.name + ".sh")

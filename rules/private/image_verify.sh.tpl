@@ -17,6 +17,7 @@ KEEP=0
 if [[ "${1:-}" == --keep ]]; then KEEP=1; shift; fi
 
 OB="$(mktemp -d "${TMPDIR:-/tmp}/pyimage-verify.XXXXXX")"
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   (cd "$WS" && "$BAZEL" --output_base="$OB" shutdown >/dev/null 2>&1) || true
   if [[ $KEEP -eq 1 ]]; then echo "verify: the scratch output base is kept at $OB" >&2; return; fi

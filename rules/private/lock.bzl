@@ -35,8 +35,19 @@ _lock_info = rule(
 )
 
 def lock_info(name, kind, lock, source, release = "", architecture = "", **kwargs):
-    """The target `name` of a lock macro: its `LockInfo`, public unless `visibility` says
-    otherwise (a `pyimage_outdated` anywhere may name it)."""
+    """The target `name` of a lock macro: its `LockInfo`.
+
+    Public unless `visibility` says otherwise: a `pyimage_outdated` anywhere may name it.
+
+    Args:
+      name: the lock macro's name.
+      kind: "debian" or "wheel".
+      lock: the lock file's label.
+      source: the file the lock is resolved from.
+      release: the Debian release, for a Debian lock.
+      architecture: the Debian architecture, for a Debian lock.
+      **kwargs: visibility, tags and the other common attributes.
+    """
     _lock_info(
         name = name,
         kind = kind,

@@ -2,7 +2,7 @@
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:providers.bzl", "BinaryDepsInfo")
-load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "TOOL_CFG", "run_py_tool", "tool_python")
+load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 def _module_of(f):
     return f.short_path[:-len(".py")].replace("/", ".")

@@ -35,6 +35,7 @@ def _pip_packages_impl(rctx):
     result = rctx.execute(args, timeout = 3600, quiet = True)
     if result.return_code != 0:
         fail("pyimage_pip_packages %s (%s):\n%s" % (rctx.name, rctx.attr.lock, (result.stderr or result.stdout)[-4000:]))
+
     # The lock itself, which every package names (provenance records it with its sha256).
     rctx.symlink(rctx.attr.lock, "lock.txt")
     rctx.file("BUILD.bazel", 'exports_files(["lock.txt"])\n')

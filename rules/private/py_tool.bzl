@@ -53,7 +53,16 @@ def tool_python(ctx):
     return ctx.toolchains[TOOLCHAIN_TYPE].cpython
 
 def run_py_tool(ctx, tool, py, arguments, inputs = [], **kwargs):
-    """ctx.actions.run of the py_tool `tool` on the interpreter `py` (a CPythonInfo)."""
+    """ctx.actions.run of the py_tool `tool` on the interpreter `py`.
+
+    Args:
+      ctx: the rule context.
+      tool: the py_tool target (PyToolInfo).
+      py: the interpreter's CPythonInfo.
+      arguments: the tool's arguments (strings or Args).
+      inputs: a list or depset of further inputs.
+      **kwargs: the rest of ctx.actions.run's arguments (outputs, mnemonic, ...).
+    """
     info = tool[PyToolInfo]
     if type(inputs) != "depset":
         inputs = depset(inputs)

@@ -138,4 +138,3 @@ directory holding the one wheel under its real name.""",
     },
     **USES_TOOLCHAIN
 )
-

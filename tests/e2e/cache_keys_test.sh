@@ -21,12 +21,13 @@ build() {  # build NAME: builds //app:image in WS; prints "MNEMONIC OUTPUT ran|c
     || { tail -n 30 "$SCRATCH/$1.log" >&2; fail "build $1 failed"; }
   python3 "$EXECLOG" spawns "$SCRATCH/$1.json"
 }
+indent() { sed "s/^/  /"; }  # indent: stdin with every line indented by two spaces
 expect_spawns() {  # expect_spawns WHAT EXPECTED ACTUAL: both sets of "MNEMONIC OUTPUT" lines
   local want got
   want="$(sort <<<"$2" | sed '/^$/d')"
   got="$(cut -d' ' -f1,2 <<<"$3" | sort | sed '/^$/d')"
   if [[ "$want" != "$got" ]]; then
-    echo "expected:"; sed 's/^/  /' <<<"$want"; echo "got:"; sed 's/^/  /' <<<"$3"
+    echo "expected:"; indent <<<"$want"; echo "got:"; indent <<<"$3"
     fail "$1: not exactly the expected actions ran"
   fi >&2
   if [[ -z "$want" ]]; then echo "ok: $1: nothing ran"

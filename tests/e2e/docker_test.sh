@@ -21,6 +21,7 @@ dockerd --host "$SOCK" --data-root "$DK/data" --exec-root "$DK/exec" --pidfile "
   --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs >"$DK/dockerd.log" 2>&1 &
 DOCKERD=$!
 stop_docker() {
+  # shellcheck disable=SC2046  # one argument per container id
   docker -H "$SOCK" rm -f $(docker -H "$SOCK" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   kill "$DOCKERD" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$DOCKERD" 2>/dev/null || break; sleep 0.2; done

@@ -299,15 +299,15 @@ echo "ok: push --repository without a value says so and exits 2"
 # --- the same digest from another checkout; one app change rebuilds only the app layer -------------
 B_WS="$SCRATCH/other/checkout"
 clone_to "$B_WS"
-layers() { python3 -c "import json,sys; print(' '.join(l['digest'] for l in json.load(open(sys.argv[1]+'/blobs/sha256/'+open(sys.argv[2]).read().split(':')[1].strip()))['layers']))" "$1" "$2"; }
+layers() { python3 -c "import json,sys; print('\\n'.join(l['digest'] for l in json.load(open(sys.argv[1]+'/blobs/sha256/'+open(sys.argv[2]).read().split(':')[1].strip()))['layers']))" "$1" "$2"; }
 (cd "$B_WS" && bz b build "$DC" //app:image) >"$SCRATCH/b.log" 2>&1 || { tail -n 30 "$SCRATCH/b.log" >&2; fail "build B failed"; }
 B_BIN="$(cd "$B_WS" && bz b info bazel-bin 2>/dev/null)"
 [[ "$(cat "$B_BIN/app/image.digest")" == "$DIGEST" ]] || fail "another checkout gives $(cat "$B_BIN/app/image.digest"), not $DIGEST"
 echo "ok: another checkout gives the same digest $DIGEST"
-before=($(layers "$B_BIN/app/image" "$B_BIN/app/image.digest"))
+mapfile -t before < <(layers "$B_BIN/app/image" "$B_BIN/app/image.digest")
 echo "# one changed line" >>"$B_WS/app/main.py"
 (cd "$B_WS" && bz b build "$DC" //app:image) >"$SCRATCH/b2.log" 2>&1 || { tail -n 30 "$SCRATCH/b2.log" >&2; fail "build B2 failed"; }
-after=($(layers "$B_BIN/app/image" "$B_BIN/app/image.digest"))
+mapfile -t after < <(layers "$B_BIN/app/image" "$B_BIN/app/image.digest")
 for i in 0 1 2; do [[ "${before[$i]}" == "${after[$i]}" ]] || fail "layer $i changed with an app source change"; done
 [[ "${before[3]}" != "${after[3]}" ]] || fail "the app layer did not change"
 echo "ok: one app source change: base, python and venv layers unchanged, app layer ${before[3]:7:12} -> ${after[3]:7:12}"

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end checks. Source it; it sets ROOT and makes a scratch directory.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SCRATCH="$(mktemp -d /tmp/pyimage-e2e.XXXXXX)"
+# shellcheck disable=SC2034  # for the scripts that source this
 DISK_CACHE="${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
 
 cleanup() {

@@ -96,6 +96,7 @@ whl_sum() {  # whl_sum BAZEL-BIN: sha256 and name of the markupsafe wheel built 
   (cd "$(repo_dir "$1" pypi)/markupsafe" && sha256sum whl.wheel/*.whl)
 }
 TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:python3.13.15)
+# shellcheck disable=SC2054  # one flag whose value has a comma
 OUTPUTS=(--output_groups=+build_copy,+runtime_tar)
 
 # --- A: this host, Bazel 7 ------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Remote-cache helpers for the end-to-end checks (source after lib.sh): nginx's WebDAV module as an
 # HTTP cache, BuildGrid as a gRPC (REAPI) cache, the check that a fresh clone takes every spawn
 # from a cache, and keeping what it took in the suite's disk cache.

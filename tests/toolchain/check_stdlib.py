@@ -17,7 +17,7 @@ def check_ssl():
 
 
 def check_hashlib():
-    import _hashlib  # the OpenSSL backend, not the builtin fallbacks
+    import _hashlib  # noqa: F401  the OpenSSL backend, not the builtin fallbacks
     import hashlib
     assert hashlib.sha256(b"abc").hexdigest().startswith("ba7816bf")
     return "openssl sha3_256 %s" % hashlib.new("sha3_256", b"").hexdigest()[:8]
@@ -61,7 +61,7 @@ def check_zlib():
 
 
 def check_uuid():
-    import _uuid  # libuuid, not the pure-Python fallback
+    import _uuid  # noqa: F401  libuuid, not the pure-Python fallback
     import uuid
     return str(uuid.uuid4().version)
 
@@ -73,7 +73,7 @@ def check_readline():
 
 def check_curses():
     import curses
-    import _curses_panel
+    import _curses_panel  # noqa: F401
     return curses.version.decode() if isinstance(curses.version, bytes) else str(curses.version)
 
 

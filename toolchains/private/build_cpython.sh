@@ -103,7 +103,7 @@ drop_lto() {
   echo "${kept[*]}"
 }
 pgo_build() {
-  local nolto_c nolto_ld gen_flag digest libs run draws t0=$SECONDS
+  local nolto_c nolto_ld gen_flag digest libs draws t0=$SECONDS
   # The configured flags without the LTO ones, for the instrumented stage; and its counters
   # updated plainly, not atomically (3.13's default, for threads: the training has none, and
   # atomic updates make it twice as slow).
@@ -125,7 +125,7 @@ pgo_build() {
   "$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" ls -f Lib | LC_ALL=C sort -c 2>/dev/null \
     || die "$(basename "$PGO_PRELOAD") does not sort directory listings: the profile would follow the file system's order"
   draws=()
-  for run in 1 2; do
+  for _ in 1 2; do
     draws+=("$("$B/pgo_isolate" /usr/bin/env LD_PRELOAD="$B/pgo_preload.so" shuf -i 1-1000000000 -n 4 | paste -sd' ')") \
       || die "shuf failed under $(basename "$PGO_PRELOAD")"
   done
@@ -260,6 +260,7 @@ for f in "${leaked[@]}"; do
   esac
 done
 if [[ ${#recompile[@]} -gt 0 ]]; then
+  # shellcheck disable=SC2046  # each word is a glob of the module's .pyc files
   rm -f $(for f in "${recompile[@]}"; do
     b="$(basename "$f" .py)"; echo "$(dirname "$f")/__pycache__/$b".*.pyc; done)
   "$PY" -E -s -m compileall -q -f --invalidation-mode checked-hash -o 0 -o 1 -o 2 \

@@ -15,7 +15,11 @@ TOOLS_PYTHON = "3.13"
 OWN_REPOS = ["pyimage_tools", "pyimage_runtime_debs"]
 
 def declare_own_repos(skip = []):
-    """Declares OWN_REPOS but those in `skip` (WORKSPACE and module extension alike)."""
+    """Declares OWN_REPOS but those in `skip` (WORKSPACE and module extension alike).
+
+    Args:
+      skip: names of OWN_REPOS that the workspace declares itself.
+    """
     if "pyimage_tools" not in skip:
         pip_packages(
             name = "pyimage_tools",
@@ -46,8 +50,19 @@ def declare_toolchains(
         builder_lock_text):
     """The repositories of `pyimage_register_toolchains` (and of the module extension's tag).
 
-    `builder_lock` is a label string (WORKSPACE) or a Label (module extension); `builder_lock_text`
-    is how a user writes it, for the update command in messages.
+    Args:
+      caller: the macro or tag that asks, for messages.
+      name: the hub repository's name.
+      python_versions: the CPython versions to build.
+      default_version: the version Python targets run on unless a flag picks another.
+      prefix: the install prefix inside images.
+      configure_flags: extra flags of ./configure.
+      optimizations: PGO (--enable-optimizations).
+      lto: link-time optimisation (--with-lto).
+      plain_versions: versions built without PGO and LTO.
+      cpython_versions: the version table (toolchains/versions.bzl, or the caller's).
+      builder_lock: a label string (WORKSPACE) or a Label (module extension) of the builder's lock.
+      builder_lock_text: how a user writes it, for the update command in messages.
     """
     _check_name(caller, name)
     if not python_versions:
@@ -125,7 +140,17 @@ def declare_debian_packages(caller, name, lock, lock_text):
     )
 
 def declare_pip_packages(caller, name, lock, lock_text, python_version, build_from_source, toolchains):
-    """The repository of `pyimage_pip_packages` (and of the module extension's tag); see there."""
+    """The repository of `pyimage_pip_packages` (and of the module extension's tag).
+
+    Args:
+      caller: the macro or tag that asks, for messages.
+      name: the repository's name.
+      lock: the lock's label.
+      lock_text: how a user writes it, for the update command in messages.
+      python_version: the minor version the wheels are for ("3.13").
+      build_from_source: distributions to build from their sdist even where a wheel exists.
+      toolchains: the name of the toolchains' hub repository.
+    """
     _check_name(caller, name)
     if not (python_version.startswith("3.") and python_version[2:].isdigit()):
         fail("%s %s: python_version '%s' must be a minor version such as \"3.13\"" % (caller, name, python_version))

@@ -250,7 +250,7 @@ def read_lock(path):
     try:
         data = json.loads(text)
     except ValueError as err:
-        raise LockError("%s is not a valid lock (%s); empty the file to start it again" % (path, err))
+        raise LockError("%s is not a valid lock (%s); empty the file to start it again" % (path, err)) from err
     if not isinstance(data, dict) or not isinstance(data.get("packages"), list):
         raise LockError("%s is not a lock (no 'packages' list); empty the file to start it again" % path)
     return data

@@ -1,7 +1,6 @@
 """Tests for dtar: the tar is the same for the same tree, whatever the files' metadata."""
 
 import hashlib
-import io
 import os
 import tarfile
 import tempfile

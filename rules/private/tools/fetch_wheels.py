@@ -118,7 +118,7 @@ class Index:
             from pip._vendor.packaging.specifiers import SpecifierSet
         except ImportError as err:
             raise FetchError("the pip of %s lacks what the fetch uses (%s); install pip 23 or newer "
-                             "for that python3" % (sys.executable, err))
+                             "for that python3" % (sys.executable, err)) from err
         self._hashes, self._specifier, self._chunks = Hashes, SpecifierSet, response_chunks
         self.redact = redact_auth_from_url
         command = create_command("download")
@@ -159,7 +159,7 @@ class Index:
                     out.write(chunk)
         except Exception as err:  # requests' and pip's network errors alike
             os.unlink(path)
-            raise FetchError("could not download %s: %s" % (self.redact(url), err))
+            raise FetchError("could not download %s: %s" % (self.redact(url), err)) from err
         return path, digest.hexdigest()
 
 

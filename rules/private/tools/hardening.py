@@ -24,7 +24,6 @@ Usage: hardening.py [--core GLOB ...] [--skip GLOB ...] [--quiet] TREE|FILE.tar|
 
 import argparse
 import fnmatch
-import io
 import os
 import struct
 import sys

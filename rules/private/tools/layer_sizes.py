@@ -35,7 +35,9 @@ def layer_report(name, tar_path, gz_path, top):
             for depth in range(1, min(len(parts), DEPTH) + 1):
                 key = "/".join(parts[:depth]) + "/"
                 dirs[key] = dirs.get(key, 0) + m.size
-    by_size = lambda item: (-item[0], item[1])
+    def by_size(item):
+        return (-item[0], item[1])
+
     # The deepest directories that still hold much: leave out a directory when one child has
     # nearly all of its bytes (it says nothing the child does not).
     deep = sorted(((size, d) for d, size in dirs.items()), key=by_size)

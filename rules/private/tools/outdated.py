@@ -107,7 +107,7 @@ def requirements(path):
             try:
                 req = Requirement(line)
             except InvalidRequirement as err:
-                raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err))
+                raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err)) from err
             found[fetch_wheels.normalize(req.name)] = (line, req.specifier)
     return found
 

@@ -24,7 +24,6 @@ Usage: slim_layer.py pyc --optimize N [--sourceless] IN.tar OUT.tar
 
 import argparse
 import fnmatch
-import os
 import posixpath
 import re
 import sys
