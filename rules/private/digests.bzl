@@ -1,10 +1,11 @@
 """`image_digests_test`: an image's digests compared with committed ones, on every machine."""
 
 load("//rules/private:lock.bzl", "update_and_test")
+load("//rules/private:providers.bzl", "IMAGE_LAYER_NAMES")
 
 _TOOL = Label("//rules/private/tools:image_digests.py")
 
-def image_digests_test(name, image, digests, layer_names = ["base", "python", "venv", "app"], **kwargs):
+def image_digests_test(name, image, digests, layer_names = IMAGE_LAYER_NAMES, **kwargs):
     """`NAME` fails unless `image` has the digests committed in `digests`; `NAME.update` records them.
 
     ```starlark

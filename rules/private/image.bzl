@@ -3,7 +3,7 @@ an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH", "label_text")
-load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 # The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
@@ -11,9 +11,6 @@ load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool",
 # declared inputs (and stay cacheable and remote-executable), so locally they skip the sandbox:
 # a one-line app change then rebuilds the image in about a second on top of Bazel's no-op.
 _FAST = {"no-sandbox": "1"}
-
-# The layers, bottom up: what changes least goes first, so a rebuild touches only the top ones.
-_LAYER_NAMES = ["base", "python", "venv", "app"]
 
 # The interpreter flag of each optimisation level; the entrypoint runs with it.
 _OPTIMIZE_FLAGS = {0: [], 1: ["-O"], 2: ["-OO"]}
@@ -191,7 +188,7 @@ def _py_image_impl(ctx):
         base_tar, removed = _slim_base(ctx, [python_tar, venv_tar])
         base_removed = [removed]
 
-    layers = zip(_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
+    layers = zip(IMAGE_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
     gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
 
     # Found at build time, not when the container starts: a library the interpreter or a wheel
@@ -297,6 +294,18 @@ def _py_image_impl(ctx):
     )
     return [
         DefaultInfo(files = depset([layout]), runfiles = ctx.runfiles(files = [layout, archive, digest])),
+        ImageInfo(
+            layout = layout,
+            archive = archive,
+            digest = digest,
+            repo_tag = repo_tag,
+            layers = [struct(name = name, tar = tar, blob = gz) for (name, tar), gz in zip(layers, gzs)],
+            sbom = sbom,
+            provenance = provenance,
+            attachments = attached,
+            sizes = sizes + base_removed,
+        ),
+        # The same files for `bazel build --output_groups=...` and the NAME.<group> filegroups.
         OutputGroupInfo(
             archive = depset([archive]),
             digest = depset([digest]),
@@ -375,13 +384,11 @@ def _image_script_impl(ctx):
     for c in ctx.attr.repo_tag.elems():
         if c not in _REPO_TAG_CHARS:
             fail("py_image %s: repo_tag '%s' has the character %s; a name:tag holds letters, digits and . _ - / : @ only" % (ctx.attr.image.label, ctx.attr.repo_tag, repr(c)))
-    files = ctx.attr.image[OutputGroupInfo]
-    archive = files.archive.to_list()[0]
-    digest = files.digest.to_list()[0]
-    layout = ctx.attr.image[DefaultInfo].files.to_list()[0]
+    image = ctx.attr.image[ImageInfo]
+    archive, digest, layout = image.archive, image.digest, image.layout
 
     # A push attaches the SBOM and provenance; only then are they built.
-    attached = files.attachments.to_list() if ctx.attr.mode == "push" else []
+    attached = [image.attachments] if ctx.attr.mode == "push" else []
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
@@ -396,7 +403,7 @@ def _image_script_impl(ctx):
             "@@LABEL@@": str(ctx.attr.image.label),
             "@@DIGEST_BIN@@": _bin_path(digest),
             "@@LAYOUT_BIN@@": _bin_path(layout),
-            "@@LAYER_NAMES@@": " ".join(_LAYER_NAMES),
+            "@@LAYER_NAMES@@": " ".join([layer.name for layer in image.layers]),
         },
         is_executable = True,
     )
@@ -406,7 +413,7 @@ _image_script = rule(
     implementation = _image_script_impl,
     executable = True,
     attrs = {
-        "image": attr.label(mandatory = True),
+        "image": attr.label(mandatory = True, providers = [ImageInfo]),
         "mode": attr.string(mandatory = True, values = ["load", "push", "verify"]),
         "repo_tag": attr.string(mandatory = True),
         "_template": attr.label(default = "//rules/private:image_run.sh.tpl", allow_single_file = True),

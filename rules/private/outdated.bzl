@@ -1,7 +1,7 @@
 """`pyimage_outdated`: one report of what has moved upstream since a workspace's locks were made."""
 
 load("//rules/private:common.bzl", "label_text")
-load("//rules/private:providers.bzl", "LockInfo")
+load("//rules/private:providers.bzl", "ImageInfo", "LockInfo")
 load("//rules/private:py.bzl", "py_binary")
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS")
 
@@ -28,9 +28,9 @@ def _manifest_impl(ctx):
             files += [info.lock, info.source]
     images = []
     for target in ctx.attr.images:
-        if OutputGroupInfo not in target or not hasattr(target[OutputGroupInfo], "sbom"):
-            fail("pyimage_outdated %s: %s is not a py_image (it has no sbom output group)" % (ctx.label, target.label))
-        sbom = target[OutputGroupInfo].sbom.to_list()[0]
+        if ImageInfo not in target:
+            fail("pyimage_outdated %s: %s is not a py_image (it has no ImageInfo); name py_image targets in images" % (ctx.label, target.label))
+        sbom = target[ImageInfo].sbom
         images.append({"label": label_text(target.label), "sbom": sbom.short_path})
         files.append(sbom)
     manifest = ctx.actions.declare_file(ctx.label.name + ".json")

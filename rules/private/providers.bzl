@@ -93,3 +93,23 @@ LockInfo = provider(
         "architecture": "(str) a Debian lock's architecture, for example \"amd64\"; empty for a wheel lock",
     },
 )
+
+# The layers of every py_image, base first: ordered by how often they change, so that an app
+# change rebuilds and pushes only the last. Each consumer (the load/push scripts, the digests
+# test, the size report) reads the names from here or from ImageInfo.layers.
+IMAGE_LAYER_NAMES = ["base", "python", "venv", "app"]
+
+ImageInfo = provider(
+    doc = "An OCI image made by `py_image`: what the load, push and verify runners, `pyimage_outdated` and other rules read, instead of digging in output groups.",
+    fields = {
+        "layout": "(File) tree artifact: the OCI image layout (index.json, oci-layout, blobs/sha256/...)",
+        "archive": "(File) the same image as a docker-archive tar (`podman load -i`)",
+        "digest": "(File) a text file holding the manifest digest, `sha256:<hex>`",
+        "repo_tag": "(str) the name:tag of the archive and of the layout's `org.opencontainers.image.ref.name`",
+        "layers": "(list[struct(name: str, tar: File, blob: File)]) the layers, base first: each one's name (IMAGE_LAYER_NAMES), uncompressed tar and gzipped blob",
+        "sbom": "(File) the SPDX 2.3 SBOM (JSON)",
+        "provenance": "(File) the in-toto statement with a SLSA provenance predicate",
+        "attachments": "(File) tree artifact: an OCI layout of the SBOM and provenance as artifacts whose subject is the image (what `.push` attaches)",
+        "sizes": "(list[File]) the size report (text, HTML) and the list of what trim_base left out, if it ran",
+    },
+)

@@ -3,7 +3,7 @@ helpers, without a build."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
 load("//rules/private:pip_repository.bzl", "manylinux_platforms")
-load("//rules/private:providers.bzl", "CPythonInfo")
+load("//rules/private:providers.bzl", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
 
 def _failure_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -22,6 +22,29 @@ def _analyses_test_impl(ctx):
     return analysistest.end(env)
 
 analyses_test = analysistest.make(_analyses_test_impl)
+
+def _image_info_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    image = target[ImageInfo]
+    name = target.label.name
+    asserts.equals(env, IMAGE_LAYER_NAMES, [layer.name for layer in image.layers])
+    for layer in image.layers:
+        asserts.true(env, layer.tar.basename.endswith(".tar"), "layer %s: tar %s" % (layer.name, layer.tar.basename))
+        asserts.equals(env, "%s.%s.tar.gz" % (name, layer.name), layer.blob.basename)
+    asserts.equals(env, name, image.layout.basename)
+    asserts.equals(env, name + ".tar", image.archive.basename)
+    asserts.equals(env, name + ".digest", image.digest.basename)
+    asserts.equals(env, name + ".spdx.json", image.sbom.basename)
+    asserts.equals(env, "%s:latest" % name, image.repo_tag)
+
+    # The default output is the layout, and the output groups name the same files.
+    asserts.equals(env, [image.layout], target[DefaultInfo].files.to_list())
+    asserts.equals(env, [image.archive], target[OutputGroupInfo].archive.to_list())
+    asserts.equals(env, [layer.tar for layer in image.layers], target[OutputGroupInfo].layers.to_list())
+    return analysistest.end(env)
+
+image_info_test = analysistest.make(_image_info_test_impl)
 
 def _interpreter_test_impl(ctx):
     env = analysistest.begin(ctx)
