@@ -105,7 +105,7 @@ ImageInfo = provider(
         "layout": "(File) tree artifact: the OCI image layout (index.json, oci-layout, blobs/sha256/...)",
         "archive": "(File) the same image as a docker-archive tar (`podman load -i`)",
         "digest": "(File) a text file holding the manifest digest, `sha256:<hex>`",
-        "repo_tag": "(str) the name:tag of the archive and of the layout's `org.opencontainers.image.ref.name`",
+        "repo_tag": "(str) the name:tag in the docker-archive (`NAME:latest` unless py_image's `repo_tag` says otherwise)",
         "layers": "(list[struct(name: str, tar: File, blob: File)]) the layers, base first: each one's name (IMAGE_LAYER_NAMES), uncompressed tar and gzipped blob",
         "sbom": "(File) the SPDX 2.3 SBOM (JSON)",
         "provenance": "(File) the in-toto statement with a SLSA provenance predicate",
