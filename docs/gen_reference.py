@@ -20,13 +20,13 @@ SOURCES = [
     ("rules/defs.bzl", "Rules and macros", 'load("@rules_pyimage//rules:defs.bzl", ...)'),
     ("rules/extensions.bzl", "Module extension (bzlmod)", 'pyimage = use_extension("@rules_pyimage//rules:extensions.bzl", "pyimage")'),
     ("rules/repositories.bzl", "WORKSPACE macros", 'load("@rules_pyimage//rules:repositories.bzl", ...)'),
-    ("toolchains/private/toolchain.bzl", "Toolchain rules (declared by the generated toolchains repository)", None),
+    ("rules/private/toolchain.bzl", "Toolchain rules (declared by the generated toolchains repository)", None),
     ("rules/private/providers.bzl", "Providers", 'load("@rules_pyimage//rules:defs.bzl", "CPythonInfo", ...)'),
 ]
 # The files behind rules/defs.bzl's re-exports.
 DEFS_FILES = [
     "rules/private/builder.bzl",
-    "toolchains/private/cpython.bzl",
+    "rules/private/cpython.bzl",
     "rules/private/debian.bzl",
     "rules/private/digests.bzl",
     "rules/private/image.bzl",

@@ -19,6 +19,7 @@ Repository setup: `@rules_pyimage//rules:extensions.bzl` (bzlmod, MODULE.bazel) 
 """
 
 load("//rules/private:builder.bzl", _builder_rootfs = "builder_rootfs")
+load("//rules/private:cpython.bzl", _cpython_build = "cpython_build")
 load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
 load("//rules/private:digests.bzl", _image_digests_test = "image_digests_test")
 load("//rules/private:image.bzl", _py_image = "py_image")
@@ -28,7 +29,6 @@ load("//rules/private:pex.bzl", _py_pex_binary = "py_pex_binary")
 load("//rules/private:pip.bzl", _wheel_lock = "wheel_lock")
 load("//rules/private:providers.bzl", _BuilderInfo = "BuilderInfo", _CPythonInfo = "CPythonInfo", _IMAGE_LAYER_NAMES = "IMAGE_LAYER_NAMES", _ImageInfo = "ImageInfo", _WheelInfo = "WheelInfo")
 load("//rules/private:pytest.bzl", _py_pytest_test = "py_pytest_test")
-load("//toolchains/private:cpython.bzl", _cpython_build = "cpython_build")
 
 BuilderInfo = _BuilderInfo
 builder_rootfs = _builder_rootfs

@@ -26,9 +26,9 @@ rules_pyimage. One extension holds all three tag classes so that a pip repositor
 sdists on the interpreter of a toolchains repository of the same extension, by name.
 """
 
+load("//rules/private:cpython.bzl", "DEFAULT_PREFIX")
+load("//rules/private/repositories:setup.bzl", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
-load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
-load("//toolchains/private:setup.bzl", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 
 _OWN = Label("//:BUILD.bazel")
 

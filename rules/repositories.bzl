@@ -13,10 +13,10 @@ This fetches each CPython release tarball by its python.org URL and sha256, decl
 Python toolchain. `bazel run @pyimage_python//:python3.13` runs the compiled interpreter.
 """
 
+load("//rules/private:cpython.bzl", "DEFAULT_PREFIX")
+load("//rules/private/repositories:cpython.bzl", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools")
+load("//rules/private/repositories:setup.bzl", "OWN_REPOS", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 load("//toolchains:versions.bzl", "CPYTHON_VERSIONS", "DEFAULT_PYTHON_VERSION")
-load("//toolchains/private:cpython.bzl", "DEFAULT_PREFIX")
-load("//toolchains/private:repositories.bzl", "NATIVE_RULE_SHIMS", "native_rules_shim", "no_coverage_tools")
-load("//toolchains/private:setup.bzl", "OWN_REPOS", "declare_debian_packages", "declare_own_repos", "declare_pip_packages", "declare_toolchains")
 
 def pyimage_register_toolchains(
         name = "pyimage_python",

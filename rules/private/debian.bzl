@@ -1,5 +1,5 @@
 """Debian packages from a lock: the lock targets and the rootfs rule (the fetching repository
-rule is in debian_repository.bzl)."""
+rule is in repositories/debian_packages.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "lock_info", "update_and_test")

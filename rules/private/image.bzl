@@ -2,33 +2,14 @@
 an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
-load("//rules/private:common.bzl", "RULES_VERSION", "SOURCE_DATE_EPOCH", "label_text")
-load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text")
+load("//rules/private:image_actions.bzl", "FAST", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
+load("//rules/private:image_runner.bzl", "image_runner")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
-
-# The image actions run Python with its whole stdlib (a tree of ~2,400 files) as inputs; setting
-# up a linux-sandbox for that takes seconds, longer than the work. These actions read only their
-# declared inputs (and stay cacheable and remote-executable), so locally they skip the sandbox:
-# a one-line app change then rebuilds the image in about a second on top of Bazel's no-op.
-_FAST = {"no-sandbox": "1"}
 
 # The interpreter flag of each optimisation level; the entrypoint runs with it.
 _OPTIMIZE_FLAGS = {0: [], 1: ["-O"], 2: ["-OO"]}
-
-def _layer_gzip(ctx, tar, name):
-    gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
-    run_py_tool(
-        ctx,
-        ctx.attr._image_tool,
-        tool_python(ctx),
-        arguments = ["gzip", tar.path, gz.path],
-        inputs = [tar],
-        outputs = [gz],
-        mnemonic = "LayerGzip",
-        execution_requirements = _FAST,
-        progress_message = "Compressing the %s layer of %s" % (name, ctx.label),
-    )
-    return gz
 
 def _user_problem(user):
     """Why `user` (uid, name, uid:gid or name:group) would run the app with root's rights, or None."""
@@ -60,50 +41,6 @@ def _check_wheel_pythons(ctx, info, py, py_what):
             py.minor,
             wrong[0].split(" ", 1)[0],
         ))
-
-def _slim_pyc(ctx, tar, name, optimize, sourceless):
-    """`tar` with one .pyc per module at `optimize` (in place of the .py with sourceless)."""
-    out = ctx.actions.declare_file("%s.%s.tar" % (ctx.label.name, name))
-    args = ["pyc", "--optimize", str(optimize)] + (["--sourceless"] if sourceless else []) + [tar.path, out.path]
-    run_py_tool(
-        ctx,
-        ctx.attr._slim_tool,
-        tool_python(ctx),
-        arguments = args,
-        inputs = [tar],
-        outputs = [out],
-        mnemonic = "ImageSlimPyc",
-        execution_requirements = _FAST,
-        progress_message = "Keeping one .pyc per module in the %s layer of %s" % (name, ctx.label),
-    )
-    return out
-
-def _slim_base(ctx, uppers):
-    """The base without the libraries that no ELF file needs, and the list of what it left out.
-
-    The ELF files read are those of `uppers` and of the base itself.
-    """
-    out = ctx.actions.declare_file(ctx.label.name + ".base.tar")
-    removed = ctx.actions.declare_file(ctx.label.name + ".base_removed.txt")
-    args = ctx.actions.args()
-    args.add("base")
-    args.add("--output", out)
-    args.add("--removed", removed)
-    args.add_all(ctx.attr.base_keep, before_each = "--keep")
-    args.add(ctx.file.base)
-    args.add_all(uppers)
-    run_py_tool(
-        ctx,
-        ctx.attr._slim_tool,
-        tool_python(ctx),
-        arguments = [args],
-        inputs = [ctx.file.base] + uppers,
-        outputs = [out, removed],
-        mnemonic = "ImageSlimBase",
-        execution_requirements = _FAST,
-        progress_message = "Leaving out of %s what no ELF file of %s needs" % (ctx.attr.base.label, ctx.label),
-    )
-    return out, removed
 
 def _py_image_impl(ctx):
     org = ctx.attr.org
@@ -154,7 +91,7 @@ def _py_image_impl(ctx):
         inputs = info.wheels,
         outputs = [venv_tar],
         mnemonic = "ImageVenv",
-        execution_requirements = _FAST,
+        execution_requirements = FAST,
         progress_message = "Installing the wheels of %s into %s/venv" % (ctx.label, opt),
     )
 
@@ -173,23 +110,23 @@ def _py_image_impl(ctx):
         inputs = info.sources,
         outputs = [app_tar],
         mnemonic = "ImageApp",
-        execution_requirements = _FAST,
+        execution_requirements = FAST,
         progress_message = "Laying out the application of %s in %s/app" % (ctx.label, opt),
     )
 
     # What the app cannot use stays out: the .pyc of the levels it does not run at (or the
     # sources, with sourceless), and the base's libraries that nothing in the image links to.
     # The app layer's own ELF files, if any, are not looked at: an app change must not redo this.
-    python_tar = py.runtime_tar if ctx.attr.pyc == "all" else _slim_pyc(ctx, py.runtime_tar, "python", optimize, sourceless)
+    python_tar = py.runtime_tar if ctx.attr.pyc == "all" else slim_pyc(ctx, py.runtime_tar, "python", optimize, sourceless)
     if sourceless:
-        venv_tar = _slim_pyc(ctx, venv_tar, "venv", optimize, True)
+        venv_tar = slim_pyc(ctx, venv_tar, "venv", optimize, True)
     base_tar, base_removed = ctx.file.base, []
     if ctx.attr.trim_base:
-        base_tar, removed = _slim_base(ctx, [python_tar, venv_tar])
+        base_tar, removed = slim_base(ctx, [python_tar, venv_tar])
         base_removed = [removed]
 
     layers = zip(IMAGE_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
-    gzs = [_layer_gzip(ctx, tar, name) for name, tar in layers]
+    gzs = [layer_gzip(ctx, tar, name) for name, tar in layers]
 
     # Found at build time, not when the container starts: a library the interpreter or a wheel
     # needs that the base does not have.
@@ -211,7 +148,7 @@ def _py_image_impl(ctx):
         inputs = [base_tar, python_tar, venv_tar],
         outputs = [libcheck],
         mnemonic = "ImageLibCheck",
-        execution_requirements = _FAST,
+        execution_requirements = FAST,
         progress_message = "Checking that %s has every library %s needs" % (ctx.attr.base.label, ctx.label),
     )
 
@@ -268,10 +205,10 @@ def _py_image_impl(ctx):
         inputs = [spec, libcheck] + [t for _, t in layers] + gzs + stamp_inputs,
         outputs = [layout, archive, digest],
         mnemonic = "ImageAssemble",
-        execution_requirements = _FAST,
+        execution_requirements = FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
-    sbom, provenance, attached = _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar)
+    sbom, provenance, attached = image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar)
 
     # The size report: each layer's sizes and largest paths, as text and as an HTML chart.
     sizes = [ctx.actions.declare_file(ctx.label.name + ".sizes." + ext) for ext in ("txt", "html")]
@@ -289,7 +226,7 @@ def _py_image_impl(ctx):
         inputs = [t for _, t in layers] + gzs,
         outputs = sizes,
         mnemonic = "ImageSizes",
-        execution_requirements = _FAST,
+        execution_requirements = FAST,
         progress_message = "Reporting the layer sizes of %s" % ctx.label,
     )
     return [
@@ -316,110 +253,6 @@ def _py_image_impl(ctx):
             sizes = depset(sizes + base_removed),
         ),
     ]
-
-def _built_arg(pair):
-    """`WHEEL=SDIST` of a wheel built here, for make_sbom.py's --built."""
-    return "%s=%s" % (pair[0].path, pair[1].path)
-
-def _sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
-    """The image's SPDX SBOM and in-toto provenance statement, and an OCI layout of both.
-
-    Both are made from the image's layers and inputs; the layout holds them as artifacts whose
-    subject is the image (what NAME.push attaches).
-    """
-    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
-    provenance = ctx.actions.declare_file(ctx.label.name + ".provenance.json")
-    attached = ctx.actions.declare_directory(ctx.label.name + ".attachments")
-    base_info = ctx.attr.base[DebianRootfsInfo] if DebianRootfsInfo in ctx.attr.base else None
-    debs = base_info.debs if base_info else depset()
-    debian_locks = base_info.locks if base_info else depset()
-    args = ctx.actions.args()
-    args.add("--name", repo_tag)
-    args.add("--label", label_text(ctx.label))
-    args.add("--digest", digest)
-    args.add("--epoch", str(SOURCE_DATE_EPOCH))
-    args.add("--rules-version", RULES_VERSION)
-    args.add("--base", ctx.file.base)
-    args.add_all(debs, before_each = "--deb")
-    args.add("--python-tar", py.runtime_tar)
-    args.add("--python-version", py.version)
-
-    # Empty for a cpython_build that does not say (the SBOM then says NOASSERTION).
-    args.add("--python-source-url", py.source_urls[0] if py.source_urls else "")
-    args.add("--python-source-sha256", py.source_sha256 or "")
-    args.add("--venv", venv_tar)
-    args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
-    args.add_all(info.built, map_each = _built_arg, before_each = "--built")
-    args.add_all(debian_locks, format_each = "--lock=Debian package lock=%s")
-    args.add_all(info.locks, format_each = "--lock=Python package lock=%s")
-    args.add("--app", app_tar)
-    args.add("--app-label", label_text(ctx.attr.binary.label))
-    args.add("--layout", layout.path)
-    args.add("--sbom", sbom)
-    args.add("--provenance", provenance)
-    args.add("--attachments", attached.path)
-    run_py_tool(
-        ctx,
-        ctx.attr._sbom_tool,
-        tool_python(ctx),
-        arguments = [args],
-        inputs = depset(
-            [layout, digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
-            transitive = [debs, debian_locks, info.wheels, info.sdists, info.locks],
-        ),
-        outputs = [sbom, provenance, attached],
-        mnemonic = "ImageSbom",
-        execution_requirements = _FAST,
-        progress_message = "Writing the SBOM and provenance of %s" % ctx.label,
-    )
-    return sbom, provenance, attached
-
-def _bin_path(f):
-    """Where a file of this build is under bazel-bin (external repositories under external/)."""
-    return "external/" + f.short_path[len("../"):] if f.short_path.startswith("../") else f.short_path
-
-_REPO_TAG_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@"
-
-def _image_script_impl(ctx):
-    for c in ctx.attr.repo_tag.elems():
-        if c not in _REPO_TAG_CHARS:
-            fail("py_image %s: repo_tag '%s' has the character %s; a name:tag holds letters, digits and . _ - / : @ only" % (ctx.attr.image.label, ctx.attr.repo_tag, repr(c)))
-    image = ctx.attr.image[ImageInfo]
-    archive, digest, layout = image.archive, image.digest, image.layout
-
-    # A push attaches the SBOM and provenance; only then are they built.
-    attached = [image.attachments] if ctx.attr.mode == "push" else []
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
-        output = script,
-        substitutions = {
-            "@@MODE@@": ctx.attr.mode,
-            "@@ARCHIVE@@": archive.short_path,
-            "@@LAYOUT@@": layout.short_path,
-            "@@ATTACHMENTS@@": attached[0].short_path if attached else "",
-            "@@DIGEST@@": digest.short_path,
-            "@@REPO_TAG@@": ctx.attr.repo_tag,
-            "@@LABEL@@": str(ctx.attr.image.label),
-            "@@DIGEST_BIN@@": _bin_path(digest),
-            "@@LAYOUT_BIN@@": _bin_path(layout),
-            "@@LAYER_NAMES@@": " ".join([layer.name for layer in image.layers]),
-        },
-        is_executable = True,
-    )
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout] + attached))]
-
-_image_script = rule(
-    implementation = _image_script_impl,
-    executable = True,
-    attrs = {
-        "image": attr.label(mandatory = True, providers = [ImageInfo]),
-        "mode": attr.string(mandatory = True, values = ["load", "push", "verify"]),
-        "repo_tag": attr.string(mandatory = True),
-        "_template": attr.label(default = "//rules/private:image_run.sh.tpl", allow_single_file = True),
-        "_verify_template": attr.label(default = "//rules/private:image_verify.sh.tpl", allow_single_file = True),
-    },
-)
 
 _py_image = rule(
     implementation = _py_image_impl,
@@ -582,6 +415,6 @@ def py_image(
     native.filegroup(name = name + ".digest", srcs = [name], output_group = "digest", **kwargs)
     native.filegroup(name = name + ".layers", srcs = [name], output_group = "layers", **kwargs)
     tag = repo_tag or "%s:latest" % name
-    _image_script(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
-    _image_script(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)
-    _image_script(name = name + ".verify", image = name, mode = "verify", repo_tag = tag, **kwargs)
+    image_runner(name = name + ".load", image = name, mode = "load", repo_tag = tag, **kwargs)
+    image_runner(name = name + ".push", image = name, mode = "push", repo_tag = tag, **kwargs)
+    image_runner(name = name + ".verify", image = name, mode = "verify", repo_tag = tag, **kwargs)

@@ -2,8 +2,8 @@
 helpers, without a build."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
-load("//rules/private:pip_repository.bzl", "manylinux_platforms")
-load("//rules/private:providers.bzl", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
+load("//rules/private:providers.bzl", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")  # buildifier: disable=bzl-visibility
+load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms")  # buildifier: disable=bzl-visibility
 
 def _failure_test_impl(ctx):
     env = analysistest.begin(ctx)

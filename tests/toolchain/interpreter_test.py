@@ -17,7 +17,7 @@ import unittest
 
 ARGS = None
 SOURCE_DATE_EPOCH = 315532800
-# The names in the trim list of toolchains/private/cpython.bzl, written out again on purpose: this
+# The names in the trim list of rules/private/cpython.bzl, written out again on purpose: this
 # test states what must be absent, independently of the code that removes it.
 TRIMMED_DIRS = ["test", "idlelib", "tkinter", "turtledemo", "ensurepip"]
 BUILD_PATH_MARKERS = [b"/tmp/pyimage-cpython", b"/execroot/", b"bazel-out/", b"/sandbox/"]

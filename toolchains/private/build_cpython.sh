@@ -237,7 +237,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   die "these stdlib modules did not build; add the -dev packages named to the builder's package list (third_party/debian/builder.txt) and run: $UPDATE"
 fi
 
-# --- 4. trim what no runtime needs (the lists are in toolchains/private/cpython.bzl) -------------
+# --- 4. trim what no runtime needs (the lists are in rules/private/cpython.bzl) -------------
 shopt -s nullglob
 trim() {
   local root="$1"; shift

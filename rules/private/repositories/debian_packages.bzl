@@ -1,7 +1,7 @@
 """The repository rule behind `pyimage_debian_packages`: every .deb of a Debian lock, each
 field checked before use and each file fetched by its sha256, as `@NAME//:debs`."""
 
-load("//rules/private:download.bzl", "apt_mirrors", "download_checked")
+load("//rules/private/repositories:download.bzl", "apt_mirrors", "download_checked")
 
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _DIGITS = "0123456789"

