@@ -6,6 +6,7 @@ result through `@pyimage_python//:python3.13` and the registered Python toolchai
 
 load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
 load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 
 DEFAULT_PREFIX = "/opt/pyimage/python"
@@ -84,7 +85,7 @@ BUILDER_REQUIRES = {
     "usr/bin/pkg-config": "pkg-config",
     "usr/include/stdio.h": "libc6-dev",
     "usr/include/openssl/ssl.h": "libssl-dev",
-    "usr/include/x86_64-linux-gnu/ffi.h": "libffi-dev",
+    "usr/include/%s/ffi.h" % DEFAULT_PLATFORM.multiarch: "libffi-dev",
     "usr/include/zlib.h": "zlib1g-dev",
     "usr/include/bzlib.h": "libbz2-dev",
     "usr/include/lzma.h": "liblzma-dev",

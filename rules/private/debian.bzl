@@ -3,13 +3,14 @@ rule is in repositories/debian_packages.bzl)."""
 
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
 load("//rules/private:lock.bzl", "lock_info", "update_and_test")
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "DebianPackagesInfo", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
 _APT_SOURCES = Label("//rules/private/tools:apt_sources")
 
-def debian_lock(name, packages, lock, release = "bookworm", architecture = "amd64", **kwargs):
+def debian_lock(name, packages, lock, release = "bookworm", architecture = DEFAULT_PLATFORM.debian_architecture, **kwargs):
     """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale; `NAME` is the lock itself, for `pyimage_outdated`.
 
     ```starlark

@@ -5,6 +5,7 @@ load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text")
 load("//rules/private:image_actions.bzl", "FAST", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
 load("//rules/private:image_runner.bzl", "image_runner")
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
@@ -43,6 +44,8 @@ def _check_wheel_pythons(ctx, info, py, py_what):
         ))
 
 def _py_image_impl(ctx):
+    # One platform for now (arm64 is next): everything below reads it, nothing spells it.
+    platform = DEFAULT_PLATFORM
     org = ctx.attr.org
     if not org or not org.replace("-", "").replace("_", "").isalnum():
         fail("py_image %s: org '%s' must be a plain name (it becomes /opt/<org>), for example \"pyimage\"" % (ctx.label, org))
@@ -122,7 +125,7 @@ def _py_image_impl(ctx):
         venv_tar = slim_pyc(ctx, venv_tar, "venv", optimize, True)
     base_tar, base_removed = ctx.file.base, []
     if ctx.attr.trim_base:
-        base_tar, removed = slim_base(ctx, [python_tar, venv_tar])
+        base_tar, removed = slim_base(ctx, [python_tar, venv_tar], platform)
         base_removed = [removed]
 
     layers = zip(IMAGE_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
@@ -138,6 +141,8 @@ def _py_image_impl(ctx):
         arguments = [
             "--stamp",
             libcheck.path,
+            "--multiarch",
+            platform.multiarch,
             "--base",
             base_tar.path,
             "--base-label",
@@ -178,6 +183,8 @@ def _py_image_impl(ctx):
         "config": config,
         "annotations": dict(ctx.attr.annotations),
         "layer_names": [name for name, _ in layers],
+        "os": platform.os,
+        "architecture": platform.architecture,
     }))
 
     stamp_inputs = []

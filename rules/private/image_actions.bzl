@@ -65,7 +65,7 @@ def slim_pyc(ctx, tar, name, optimize, sourceless):
     )
     return out
 
-def slim_base(ctx, uppers):
+def slim_base(ctx, uppers, platform):
     """The base without the libraries that no ELF file needs, and the list of what it left out.
 
     The ELF files read are those of `uppers` and of the base itself.
@@ -73,6 +73,7 @@ def slim_base(ctx, uppers):
     Args:
       ctx: the py_image rule's ctx (its `base` and `base_keep`).
       uppers: the tars of the layers above the base.
+      platform: the image's entry of PLATFORMS (where its libraries are).
 
     Returns:
       (the base's new tar, the list of what it left out as a text File).
@@ -83,6 +84,7 @@ def slim_base(ctx, uppers):
     args.add("base")
     args.add("--output", out)
     args.add("--removed", removed)
+    args.add("--multiarch", platform.multiarch)
     args.add_all(ctx.attr.base_keep, before_each = "--keep")
     args.add(ctx.file.base)
     args.add_all(uppers)

@@ -4,6 +4,7 @@ The repositories of `pyimage_pip_packages` declare them."""
 
 load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
 load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM", "manylinux_tag")
 load("//rules/private:providers.bzl", "BuiltWheelInfo", "CPythonInfo", "PyToolInfo", "WheelInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
@@ -130,7 +131,7 @@ directory holding the one wheel under its real name.""",
         "sdist": attr.label(mandatory = True, allow_single_file = True, doc = "The sdist (.tar.gz)."),
         "distribution": attr.string(mandatory = True, doc = "The distribution's name, for messages and the build path."),
         "version": attr.string(mandatory = True, doc = "Its version."),
-        "plat": attr.string(default = "manylinux_2_36_x86_64", doc = "The auditwheel policy: the manylinux tag that the Debian base's glibc allows."),
+        "plat": attr.string(default = manylinux_tag(DEFAULT_PLATFORM), doc = "The auditwheel policy: the manylinux tag that the Debian base's glibc allows (`manylinux_2_36_x86_64` for bookworm on amd64)."),
         "python": attr.label(providers = [CPythonInfo], doc = "The interpreter the wheel is built with and for (`@<toolchains>//:python3.13`); its headers are an input. Default: the registered rules_pyimage toolchain's."),
         "_tool": attr.label(default = "//rules/private/tools:build_wheel", cfg = TOOL_CFG),
         "_hardening_tool": attr.label(default = "//rules/private/tools:hardening.py", allow_single_file = True),

@@ -15,7 +15,7 @@ BASE = PYTHON = None
 class CheckLibsTest(unittest.TestCase):
     def run_check(self, base):
         stamp = os.path.join(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")), "stamp")
-        check_libs.main(["--stamp", stamp, "--base", base, "--base-label", "//x:base", PYTHON])
+        check_libs.main(["--stamp", stamp, "--multiarch", "x86_64-linux-gnu", "--base", base, "--base-label", "//x:base", PYTHON])
         with open(stamp) as f:
             return f.read()
 

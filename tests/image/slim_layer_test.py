@@ -17,7 +17,8 @@ import unittest
 from rules.private.tools import check_libs, dtar, slim_layer
 
 BASE = PYTHON = None
-LIBDIR = "usr/lib/x86_64-linux-gnu"
+MULTIARCH = "x86_64-linux-gnu"
+LIBDIR = "usr/lib/" + MULTIARCH
 
 
 def tmpdir():
@@ -76,12 +77,12 @@ class BaseTest(unittest.TestCase):
         base = os.path.join(root, "base.tar")
         dtar.write_entries(base, kept)
         stamp = os.path.join(root, "stamp")
-        check_libs.main(["--stamp", stamp, "--base", base, PYTHON])
+        check_libs.main(["--stamp", stamp, "--multiarch", MULTIARCH, "--base", base, PYTHON])
         with open(stamp) as f:
             return f.read()
 
     def test_left_out_is_unneeded_and_the_rest_suffices(self):
-        kept, removed = slim_layer.slim_base(self.base, [self.python], [])
+        kept, removed = slim_layer.slim_base(self.base, [self.python], [], MULTIARCH)
         gone = names(removed)
         self.assertIn(LIBDIR + "/libstdc++.so.6", gone)
         self.assertIn(LIBDIR + "/gconv", gone)
@@ -102,7 +103,7 @@ class BaseTest(unittest.TestCase):
                 self.assertTrue(slim_layer._chain(after, info), "dangling: " + info.name)
 
     def test_base_keep_brings_back_gconv_and_libstdcxx(self):
-        kept, _ = slim_layer.slim_base(self.base, [self.python], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"])
+        kept, _ = slim_layer.slim_base(self.base, [self.python], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"], MULTIARCH)
         kept = names(kept)
         self.assertIn(LIBDIR + "/gconv/UTF-16.so", kept)
         self.assertIn(LIBDIR + "/gconv", kept)
@@ -116,7 +117,7 @@ class BaseTest(unittest.TestCase):
         self.assertIn("libstdc++.so.6", check_libs.needed(data))
         info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cxx.so")
         info.size = len(data)
-        kept, _ = slim_layer.slim_base(self.base, [[(info, data)]], [])
+        kept, _ = slim_layer.slim_base(self.base, [[(info, data)]], [], MULTIARCH)
         kept = names(kept)
         self.assertIn(LIBDIR + "/libstdc++.so.6.0.30", kept)
         self.assertNotIn(LIBDIR + "/libsqlite3.so.0", kept)  # nothing else needs it now

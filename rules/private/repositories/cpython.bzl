@@ -1,5 +1,6 @@
 """Repository rules behind `pyimage_register_toolchains`: the CPython tarballs and the hub repo."""
 
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private/repositories:download.bzl", "download_checked")
 
 _MIRROR_HINT = """Offline or air-gapped: seed Bazel's repository cache with the identical tarball from a mirror,
@@ -134,8 +135,12 @@ pyimage_python_toolchain(
     cpython = ":selected",
 )
 
+# For builds on and for {platform} (rules/private/platforms.bzl): the tools run on it, and
+# images get it.
 toolchain(
     name = "pyimage_toolchain",
+    exec_compatible_with = {constraints},
+    target_compatible_with = {constraints},
     toolchain = ":pyimage_toolchain_impl",
     toolchain_type = "@rules_pyimage//toolchains:toolchain_type",
 )
@@ -148,6 +153,8 @@ python_runtime_pair(
 
 toolchain(
     name = "toolchain",
+    exec_compatible_with = {constraints},
+    target_compatible_with = {constraints},
     toolchain = ":runtime_pair",
     toolchain_type = "@bazel_tools//tools/python:toolchain_type",
 )
@@ -194,6 +201,8 @@ def _hub_impl(rctx):
         default = default,
         select = repr(branches),
         allowed = ", ".join(allowed),
+        platform = DEFAULT_PLATFORM.name,
+        constraints = repr(DEFAULT_PLATFORM.constraints),
     ))
     rctx.file("BUILD.bazel", "".join(content))
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)

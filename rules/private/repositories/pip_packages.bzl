@@ -1,8 +1,18 @@
 """The repository rule behind `pyimage_pip_packages`: every distribution of a pip-tools lock,
 fetched and checked against the lock's hashes, as `@NAME//PACKAGE`."""
 
-# Platform tags of wheels that run on Debian bookworm (glibc 2.36) on x86_64, newest first.
-def manylinux_platforms(glibc_minor = 36, arch = "x86_64"):
+load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM", "GLIBC_VERSION")
+
+def manylinux_platforms(glibc_minor = int(GLIBC_VERSION.split(".")[1]), arch = DEFAULT_PLATFORM.cpu):
+    """The platform tags of wheels that run on glibc 2.`glibc_minor` on `arch`, newest first.
+
+    Args:
+      glibc_minor: the glibc's minor version (bookworm's 2.36 by default: platforms.bzl).
+      arch: the CPU as the tags spell it (the default platform's `cpu`).
+
+    Returns:
+      A list of tags, for example ["manylinux_2_36_x86_64", ..., "manylinux1_x86_64"].
+    """
     tags = ["manylinux_2_%d_%s" % (m, arch) for m in range(glibc_minor, 4, -1)]
     return tags + ["manylinux2014_" + arch, "manylinux2010_" + arch, "manylinux1_" + arch]
 

@@ -6,7 +6,7 @@ Out: a stamp file when every DT_NEEDED library of every ELF file above the base 
      auditwheel-grafted `*.libs/` copy). Otherwise it fails naming the library, the file that needs
      it, and the fix, so a missing library is found by the build and not when the container starts.
 
-Usage: check_libs.py --stamp FILE --base BASE.tar LAYER.tar...
+Usage: check_libs.py --stamp FILE --multiarch TRIPLET --base BASE.tar LAYER.tar...
 """
 
 import argparse
@@ -15,7 +15,13 @@ import struct
 import sys
 import tarfile
 
-LIB_DIRS = ["lib", "lib64", "usr/lib", "usr/lib64", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]
+
+
+def lib_dirs(multiarch):
+    """The directories of a Debian system that hold shared libraries, for its multiarch triplet
+    (for example x86_64-linux-gnu: rules/private/platforms.bzl)."""
+    return ["lib", "lib64", "usr/lib", "usr/lib64", "lib/" + multiarch, "usr/lib/" + multiarch]
+
 PT_LOAD, PT_DYNAMIC, DT_NEEDED, DT_STRTAB = 1, 2, 1, 5
 
 
@@ -52,6 +58,7 @@ def needed(data):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stamp", required=True)
+    parser.add_argument("--multiarch", required=True, help="the image's Debian multiarch triplet")
     parser.add_argument("--base", required=True)
     parser.add_argument("--base-label", default="the base layer")
     parser.add_argument("layers", nargs="+")
@@ -59,7 +66,7 @@ def main(argv=None):
 
     with tarfile.open(args.base) as tar:
         available = {os.path.basename(m.name) for m in tar.getmembers()
-                     if os.path.dirname(m.name) in LIB_DIRS and (m.isreg() or m.issym())}
+                     if os.path.dirname(m.name) in lib_dirs(args.multiarch) and (m.isreg() or m.issym())}
     missing = []
     checked = 0
     for layer in args.layers:

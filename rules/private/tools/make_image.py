@@ -1,7 +1,8 @@
 """Assembles an OCI image from layer tars: gzip layers, config, manifest, index, docker-archive.
 
 In:  the layers' uncompressed tars (base first) and their gzipped blobs (made by `gzip` mode, one
-     action per layer so that an unchanged layer is a cache hit), the config values as JSON.
+     action per layer so that an unchanged layer is a cache hit), the config values as JSON
+     (`config`, `annotations`, `layer_names`, and the platform's `os` and `architecture`).
 Out: an OCI image layout directory (oci-layout, index.json, blobs/sha256/...) and a docker-archive
      tar (manifest.json, config, layers) that `docker load` and `podman load` take. Everything is
      deterministic: the creation time is fixed, JSON keys sorted, gzip without name or mtime.
@@ -78,8 +79,8 @@ def build(args):
         layers.append({"diff_id": "sha256:" + sha256_file(tar), "digest": "sha256:" + sha256_file(gz),
                        "size": os.path.getsize(gz), "path": gz, "name": spec["layer_names"][len(layers)]})
     config = {
-        "architecture": "amd64",
-        "os": "linux",
+        "architecture": spec["architecture"],
+        "os": spec["os"],
         "created": created,
         "config": spec["config"],
         "rootfs": {"type": "layers", "diff_ids": [l["diff_id"] for l in layers]},

@@ -19,7 +19,8 @@ in dtar's order, so the result is as deterministic as the input):
         needs in turn). Writes the list of what was left out, with sizes, to --removed.
 
 Usage: slim_layer.py pyc --optimize N [--sourceless] IN.tar OUT.tar
-       slim_layer.py base --output OUT.tar --removed LIST.txt [--keep GLOB ...] BASE.tar LAYER.tar...
+       slim_layer.py base --output OUT.tar --removed LIST.txt --multiarch TRIPLET [--keep GLOB ...]
+                          BASE.tar LAYER.tar...
 """
 
 import argparse
@@ -30,12 +31,11 @@ import sys
 import tarfile
 
 from rules.private.tools import dtar
-from rules.private.tools.check_libs import LIB_DIRS, needed
+from rules.private.tools.check_libs import lib_dirs, needed
 
 PYC = re.compile(r"^(?P<dir>(?:.*/)?)__pycache__/(?P<mod>[^/.]+)\.(?P<tag>[a-z]+-\d+)(?:\.opt-(?P<level>[12]))?\.pyc$")
 LIBRARY = re.compile(r"\.so(\.[0-9.]+)?$")
 ALWAYS_KEEP = ["ld-linux*", "libc.so*", "libgcc_s.so*", "libnss_*"]
-GCONV_DIRS = [d + "/gconv" for d in LIB_DIRS]
 
 
 def read(path):
@@ -84,19 +84,22 @@ def _chain(members, info):
     return chain
 
 
-def slim_base(entries, layers, keep):
-    """(kept entries, removed entries) of the base, given the entries of the layers above it."""
+def slim_base(entries, layers, keep, multiarch):
+    """(kept entries, removed entries) of the base, given the entries of the layers above it and
+    the base's multiarch triplet (where its libraries are)."""
+    libs = lib_dirs(multiarch)
+    gconv_dirs = [d + "/gconv" for d in libs]
     members = {info.name: info for info, _ in entries}
     data_of = {info.name: data for info, data in entries}
     by_soname = {}
     for info, _ in entries:
-        if posixpath.dirname(info.name) in LIB_DIRS and (info.isreg() or info.issym()):
+        if posixpath.dirname(info.name) in libs and (info.isreg() or info.issym()):
             by_soname.setdefault(posixpath.basename(info.name), []).append(info)
 
     def candidate(info):
-        if any(info.name == g or info.name.startswith(g + "/") for g in GCONV_DIRS):
+        if any(info.name == g or info.name.startswith(g + "/") for g in gconv_dirs):
             return True
-        return not info.isdir() and posixpath.dirname(info.name) in LIB_DIRS and bool(LIBRARY.search(info.name))
+        return not info.isdir() and posixpath.dirname(info.name) in libs and bool(LIBRARY.search(info.name))
 
     def pinned(info):
         return any(fnmatch.fnmatch(posixpath.basename(info.name), p) for p in ALWAYS_KEEP) or \
@@ -147,6 +150,7 @@ def main(argv=None):
     base.add_argument("--output", required=True)
     base.add_argument("--removed", required=True)
     base.add_argument("--keep", action="append", default=[])
+    base.add_argument("--multiarch", required=True, help="the base's Debian multiarch triplet, for example x86_64-linux-gnu")
     base.add_argument("base")
     base.add_argument("layers", nargs="*")
     args = parser.parse_args(argv)
@@ -155,7 +159,7 @@ def main(argv=None):
         entries, _ = slim_pyc(read(args.input), args.optimize, args.sourceless)
         dtar.write_entries(args.output, entries)
         return
-    kept, removed = slim_base(read(args.base), [read(layer) for layer in args.layers], args.keep)
+    kept, removed = slim_base(read(args.base), [read(layer) for layer in args.layers], args.keep, args.multiarch)
     dtar.write_entries(args.output, kept)
     total = sum(i.size for i, _ in removed if i.isreg())
     lines = ["# left out of the base: %d entries, %d bytes (keep one with py_image's base_keep)" % (len(removed), total)]
