@@ -94,7 +94,8 @@ def _py_image_impl(ctx):
         inputs = info.wheels,
         outputs = [venv_tar],
         mnemonic = "ImageVenv",
-        execution_requirements = FAST,
+        # Sandboxed, unlike the other image actions: it unpacks what third parties wrote. It runs
+        # only when a wheel changes, so the seconds the sandbox costs never fall on an app edit.
         progress_message = "Installing the wheels of %s into %s/venv" % (ctx.label, opt),
     )
 

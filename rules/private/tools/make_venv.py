@@ -10,6 +10,12 @@ Out: one deterministic tar whose entries sit under the venv path: pyvenv.cfg, bi
      checked-hash invalidation at the --optimize level and its image path recorded (no build
      path).
 
+The wheels go into an empty tree first; the venv's own files (bin/python, bin/python3,
+bin/pythonX.Y, lib64, pyvenv.cfg) are made after them. A wheel that installs a file of one of those
+names (a script or console entry point named `python3`, say) is refused, naming it: it would
+replace the venv's interpreter, and a link made before it would have had the install write
+through it to the interpreter's path on the build host.
+
 Usage: make_venv.py --venv /opt/ORG/venv --python /opt/ORG/python/bin/python3 --mtime N
                     --output F.tar [--optimize 0|1|2] [--wheel PATH ...]
 """
@@ -49,12 +55,9 @@ def main(argv=None):
         site = os.path.join(venv, "lib", minor, "site-packages")
         os.makedirs(site)
         os.makedirs(os.path.join(venv, "bin"))
-        with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
-            f.write("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n" % (
-                os.path.dirname(args.python), *sys.version_info[:3]))
-        for link in ["python", "python3", minor]:
-            os.symlink(args.python, os.path.join(venv, "bin", link))
-        os.symlink("lib", os.path.join(venv, "lib64"))
+        links = {os.path.join("bin", name): args.python for name in ["python", "python3", minor]}
+        links["lib64"] = "lib"
+        own = sorted(links) + ["pyvenv.cfg"]
 
         scheme = {
             "purelib": site,
@@ -70,6 +73,18 @@ def main(argv=None):
             with WheelFile.open(wheel) as source:
                 install(source=source, destination=destination,
                         additional_metadata={"INSTALLER": b"rules_pyimage\n"})
+            taken = [name for name in own if os.path.lexists(os.path.join(venv, name))]
+            if taken:
+                sys.exit("ERROR: %s installs %s, which the venv needs for itself (its interpreter and "
+                         "configuration); the wheel is refused. Rename the script or entry point in "
+                         "the package, or leave the package out of the image." % (
+                             os.path.basename(wheel), ", ".join("%s/%s" % (args.venv, n) for n in taken)))
+        # The venv's own files, once nothing can be installed through them.
+        for name, target in sorted(links.items()):
+            os.symlink(target, os.path.join(venv, name))
+        with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
+            f.write("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n" % (
+                os.path.dirname(args.python), *sys.version_info[:3]))
 
         # Byte-compile as the image will see the files (checked-hash: no mtime in any .pyc), at
         # the one level the entrypoint runs.
