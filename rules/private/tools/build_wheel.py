@@ -12,7 +12,9 @@ Reproducible: built in a directory whose path is mapped away (-ffile-prefix-map)
 SOURCE_DATE_EPOCH for zip timestamps, and `auditwheel repair --strip`, so neither the build
 directory nor debug paths reach the wheel. A build that fails names the package and, when the
 compiler missed a header or a library, what the builder lacks. An sdist member that would land
-outside the build directory (an absolute name, `..`, a link pointing out) is refused.
+outside the build directory (an absolute name, `..`, a link pointing out, also through a chain of
+links, a hard link to anything but one of its files) is refused, and so is an archive that does
+not read (a truncated gzip): one line naming the sdist, not a traceback.
 
 Usage: build_wheel.py --sdist F --name N --version V --plat POLICY --epoch N --out DIR
                       --update-command CMD [--pythonpath DIR ...]
@@ -29,6 +31,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+import zlib
 
 
 def find_patchelf():
@@ -58,24 +61,81 @@ def explain(name, version, log, update):
     return "%s %s: building the wheel from its sdist failed" % (name, version)
 
 
-def safe_extract(sdist, dest):
-    """Unpacks the sdist into dest, refusing any member that would land outside it."""
-    with tarfile.open(sdist) as tar:
-        members = tar.getmembers()
-        for m in members:
-            name = posixpath.normpath(m.name)
-            bad = name.startswith("/") or name == ".." or name.startswith("../")
-            if m.islnk() or m.issym():
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), m.linkname))
-                bad = bad or m.linkname.startswith("/") or target == ".." or target.startswith("../")
-            elif not (m.isreg() or m.isdir()):
-                bad = True
-            if bad:
-                sys.exit("ERROR: %s: the member '%s' would land outside the build directory (or is a device); the sdist is refused" % (sdist, m.name))
-            m.mode &= 0o755  # no setuid, setgid or sticky bit, no world-writable file
-        # Checked above; Pythons that have extraction filters (3.11.4 and later) are told so.
-        trusted = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
-        tar.extractall(dest, members=members, **trusted)
+def _resolve(path, links, depth=0):
+    """`path` (relative to the extraction directory) with every link among `links` ({member name:
+    link target}) followed, as the file system would once they are extracted; None when it leads
+    out of the directory (or loops)."""
+    parts = []
+    for comp in path.split("/"):
+        if comp in ("", "."):
+            continue
+        if comp == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(comp)
+        target = links.get("/".join(parts))
+        if target is not None:
+            if target.startswith("/") or depth > 40:
+                return None
+            resolved = _resolve("/".join(parts[:-1] + [target]), links, depth + 1)
+            if resolved is None:
+                return None
+            parts = resolved.split("/") if resolved else []
+    return "/".join(parts)
+
+
+def check_members(sdist, members):
+    """Refuses, naming it, a member that would land outside the extraction directory: an absolute
+    name or `..`, a name under a link, a link whose target leads out (through a chain of links
+    too), a hard link to anything but a regular file of the archive (its name is relative to the
+    archive's root, not to its directory), a device or FIFO."""
+    links = {posixpath.normpath(m.name): m.linkname for m in members if m.issym()}
+    files = {posixpath.normpath(m.name) for m in members if m.isreg()}
+    for m in members:
+        name = posixpath.normpath(m.name)
+        parent = posixpath.dirname(name)
+        if m.name.startswith("/") or name == ".." or name.startswith("../"):
+            problem = "has an absolute name or climbs out with .."
+        elif parent and _resolve(parent, {}) != _resolve(parent, links):
+            problem = "lies under a link"
+        elif m.issym() and (m.linkname.startswith("/") or _resolve(posixpath.join(parent, m.linkname), links) is None):
+            problem = "is a link to %s, outside the build directory" % m.linkname
+        elif m.islnk() and (m.linkname.startswith("/") or posixpath.normpath(m.linkname) not in files):
+            problem = "is a hard link to %s, not to a file of the sdist" % m.linkname
+        elif not (m.isreg() or m.isdir() or m.issym() or m.islnk()):
+            problem = "is a device, FIFO or other special file"
+        else:
+            continue
+        sys.exit("ERROR: %s: the member '%s' %s; the sdist is refused" % (sdist, m.name, problem))
+
+
+# PEP 706's extraction filters (3.11.4 and later; the from-source 3.11.2 lacks them).
+HAS_DATA_FILTER = hasattr(tarfile, "data_filter")
+
+
+def safe_extract(sdist, dest, use_filter=HAS_DATA_FILTER):
+    """Unpacks the sdist into dest, refusing any member that would land outside it.
+
+    The checks above run on every interpreter; where tarfile has extraction filters (3.11.4 and
+    later, PEP 706) the `data` filter runs as well.
+    """
+    try:
+        with tarfile.open(sdist) as tar:
+            members = tar.getmembers()
+            check_members(sdist, members)
+            for m in members:
+                m.mode &= 0o755  # no setuid, setgid or sticky bit, no world-writable file
+            if use_filter:
+                tar.extractall(dest, members=members, filter="data")
+            else:
+                tar.extractall(dest, members=members)
+    except tarfile.TarError as e:  # tarfile.FilterError is one
+        sys.exit("ERROR: %s: the sdist is refused: %s" % (sdist, e))
+    except (EOFError, OSError, zlib.error) as e:
+        sys.exit("ERROR: %s: the sdist is not a readable .tar.gz (%s: %s); the file is refused" % (
+            sdist, type(e).__name__, e))
 
 
 def run(cmd, env, cwd=None):
