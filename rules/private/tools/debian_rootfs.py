@@ -20,6 +20,7 @@ import fnmatch
 import lzma
 import os
 import posixpath
+import re
 import sys
 import tarfile
 
@@ -31,20 +32,30 @@ def matches(path, patterns):
     return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.rstrip("/*")) for p in patterns)
 
 
+# Debian policy 5.6.7: lower case letters, digits, + - . ; at least two, a letter or digit first.
+PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+
+
 def assemble(debs, mtime, user, uid, gid, exclude, keep):
     """[(TarInfo, data)] of the root filesystem."""
     tree = {}
     hardlinks = []
     packages = []
+    shipped = {}  # every regular file of every package, left out or not: what a hard link copies
     for path in debs:
         control, md5sums, files = read_deb(path)
         name = field(control, "Package")
+        if not PACKAGE_NAME.match(name or ""):
+            raise DebError("%s: its control file names the package %r, which is not a Debian package name "
+                           "(lower case letters, digits, + - .); the .deb is refused" % (path, name))
         packages.append(name)
         for info, data in files:
+            if info.isreg():
+                shipped[info.name] = (info, data)
             if matches(info.name, exclude) and not matches(info.name, keep):
                 continue
             if info.islnk():
-                hardlinks.append(info)
+                hardlinks.append((path, info))
                 continue
             if not (info.isreg() or info.isdir() or info.issym()):
                 raise DebError("%s: %s is a %s; only files, directories and symlinks go in a layer" %
@@ -60,14 +71,16 @@ def assemble(debs, mtime, user, uid, gid, exclude, keep):
         if md5sums:
             tree["var/lib/dpkg/status.d/%s.md5sums" % name] = dtar.entry(
                 "var/lib/dpkg/status.d/%s.md5sums" % name, tarfile.REGTYPE, 0o644, mtime, md5sums.encode())
-    for info in hardlinks:  # a hard link becomes a copy of its target
+    for path, info in hardlinks:  # a hard link becomes a copy of its target, kept or left out
         target = posixpath.normpath(info.linkname).lstrip("/")
-        if target in tree:
-            copy = tarfile.TarInfo(info.name)
-            src = tree[target][0]
-            copy.type, copy.mode, copy.mtime = tarfile.REGTYPE, src.mode, mtime
-            copy.uid = copy.gid = 0
-            tree[info.name] = (copy, tree[target][1])
+        if target not in shipped:
+            raise DebError("%s: %s is a hard link to %s, which no package ships as a file; the .deb is refused" %
+                           (path, info.name, info.linkname))
+        src, data = tree.get(target, shipped[target])
+        copy = tarfile.TarInfo(info.name)
+        copy.type, copy.mode, copy.mtime = tarfile.REGTYPE, src.mode & 0o1777, mtime
+        copy.uid = copy.gid = 0
+        tree[info.name] = (copy, data)
 
     certs = sorted(n for n in tree if n.startswith("usr/share/ca-certificates/") and n.endswith(".crt"))
     if certs:

@@ -73,11 +73,15 @@ def add_parents(tree, mtime):
 def write_entries(output, entries):
     """Writes (TarInfo, bytes or None) entries, sorted by path, as a tar at output.
 
-    The caller has normalised each TarInfo; this adds nothing but the order. It writes through
-    a temporary name, so a failure leaves no half-written tar."""
+    The caller has normalised each TarInfo; this adds nothing but the order. A name that is
+    absolute or has a `..` component is refused (whoever made it, a .deb's control file say). It
+    writes through a temporary name, so a failure leaves no half-written tar."""
     tmp = output + ".tmp"
     ordered = sorted(entries, key=lambda e: e[0].name.encode("utf-8", "surrogateescape"))
     names = [e[0].name for e in ordered]
+    for name in names:
+        if not name or name.startswith("/") or ".." in name.split("/"):
+            raise ValueError("the tar entry %r is absolute or climbs out with ..; a layer holds only relative paths inside it" % name)
     dupes = sorted(set(n for n, m in zip(names, names[1:]) if n == m))
     if dupes:
         raise ValueError("duplicate tar entries: %s" % ", ".join(dupes[:5]))
