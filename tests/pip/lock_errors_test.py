@@ -98,7 +98,7 @@ class CraftedLockTest(unittest.TestCase):
     """Fields of a lock that reach file names and generated BUILD text are checked first."""
 
     def test_version_with_a_quote_is_refused(self):
-        text = 'evil==1.0"\n    --hash=sha256:%s\n' % ("a" * 64)
+        text = 'evil==1.0" \\\n    --hash=sha256:%s\n' % ("a" * 64)
         with self.assertRaises(fetch_wheels.FetchError) as cm:
             fetch_wheels.parse_lock(text)
         self.assertIn("evil has the version '1.0\"', which is not a PEP 440 version", str(cm.exception))

@@ -44,34 +44,100 @@ def normalize(name):
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def parse_lock(text):
-    """{normalized name: {"name", "version", "hashes", "via"}} of a pip-compile lock."""
-    packages, current, in_via = {}, None, False
-    for raw in text.splitlines():
-        line = raw.strip()
-        m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", raw)
-        if m:
-            current = {"name": m.group(1), "version": m.group(2), "hashes": [], "via": []}
-            packages[normalize(m.group(1))] = current
-            in_via = False
+# What a line of options may say, and why it is refused: the lock must be what pip-compile
+# --generate-hashes writes, and as strict as pip's --require-hashes reads it.
+_REFUSED_OPTIONS = {
+    "-e": "an editable requirement cannot be pinned by a hash",
+    "--editable": "an editable requirement cannot be pinned by a hash",
+    "-r": "a lock includes no other file",
+    "--requirement": "a lock includes no other file",
+    "-c": "a lock includes no other file",
+    "--constraint": "a lock includes no other file",
+    "-i": "the index comes from this machine's pip configuration, never from the lock",
+    "--index-url": "the index comes from this machine's pip configuration, never from the lock",
+    "--extra-index-url": "the index comes from this machine's pip configuration, never from the lock",
+    "-f": "the index comes from this machine's pip configuration, never from the lock",
+    "--find-links": "the index comes from this machine's pip configuration, never from the lock",
+    "--no-index": "the index comes from this machine's pip configuration, never from the lock",
+    "--trusted-host": "the index comes from this machine's pip configuration, never from the lock",
+}
+_COMMENT = re.compile(r"(^|\s)#.*$")
+
+
+def _logical_lines(text):
+    """(line number, physical line, code) of each line of a requirements file, with lines ending
+    in a backslash joined to the next as pip joins them; code is the line without its comment.
+    A comment line ends a continuation and comes as a line of its own (code empty)."""
+    joined, first = [], None
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.strip().startswith("#"):
+            if joined:
+                yield first, joined[0], _COMMENT.sub("", " ".join(joined)).strip()
+                joined = []
+            yield number, raw, ""
             continue
-        if raw.startswith((" ", "\t")) and current is not None:
-            current["hashes"] += re.findall(r"--hash=sha256:([0-9a-f]{64})", line)
+        if not joined:
+            first = number
+        if raw.rstrip().endswith("\\"):
+            joined.append(raw.rstrip()[:-1])
+            continue
+        joined.append(raw)
+        yield first, joined[0], _COMMENT.sub("", " ".join(joined)).strip()
+        joined = []
+    if joined:
+        yield first, joined[0], _COMMENT.sub("", " ".join(joined)).strip()
+
+
+def parse_lock(text):
+    """{normalized name: {"name", "version", "hashes", "via"}} of a pip-compile lock.
+
+    As strict as pip's --require-hashes: a hash counts only as a `--hash=sha256:` option of its
+    requirement's (joined) line, never in a comment; a package pinned twice, an editable or
+    included requirement and an index option are errors naming the line."""
+    packages, current, in_via = {}, None, False
+    for number, raw, code in _logical_lines(text):
+        if not code:
+            # `# via` annotations: indented comment lines below a requirement.
+            line = raw.strip()
+            if not raw.startswith((" ", "\t")) or current is None:
+                in_via = False
+                continue
             via = re.match(r"#\s+via\s*(.*)$", line)
             if via:
                 in_via = True
                 if via.group(1):
                     current["via"].append(via.group(1).strip())
-                continue
-            if in_via:
+            elif in_via:
                 item = re.match(r"#\s+(\S.*)$", line)
                 if item:
                     current["via"].append(item.group(1).strip())
                 else:
                     in_via = False
-        elif line and not line.startswith("#") and not line.startswith("-"):
+            continue
+        in_via = False
+        if code.startswith("-"):
+            option = code.split()[0].split("=")[0]
+            raise FetchError("line %d of the lock, %r: %s (an option pip-compile --generate-hashes "
+                             "does not write there; remove it, or run the update command)" % (
+                                 number, raw.strip(), _REFUSED_OPTIONS.get(option, "an option outside a requirement")))
+        m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)(.*)$", code)
+        if not m:
             raise FetchError("the lock has a line that is not `name==version`: %r (an unpinned or "
                              "hand-edited requirement)" % raw)
+        name, version, rest = m.groups()
+        hashes = []
+        for option in re.findall(r"(?:^|\s)(--\S+(?:\s+(?!--)[^\s;]+)?)", rest):
+            h = re.fullmatch(r"--hash[=\s]sha256:([0-9a-f]{64})", option)
+            if not h:
+                raise FetchError("line %d of the lock: %s==%s has the option %r; only --hash=sha256:<64 hex "
+                                 "digits> may follow a pin" % (number, name, version, option))
+            hashes.append(h.group(1))
+        key = normalize(name)
+        if key in packages:
+            raise FetchError("line %d of the lock pins %s==%s, but %s==%s is pinned already: a package is "
+                             "pinned once (a damaged or hand-merged lock; run the update command)" % (
+                                 number, name, version, packages[key]["name"], packages[key]["version"]))
+        current = packages[key] = {"name": name, "version": version, "hashes": hashes, "via": []}
     for p in packages.values():
         # Only what a PEP 440 version can hold: the version reaches file names and BUILD text.
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*", p["version"]):

@@ -212,5 +212,50 @@ class FetchFromLocalIndexTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(os.path.dirname(self.dir), "pyimagehook-1.0.tar.gz")))
 
 
+
+HASH = "a" * 64
+
+
+class LockParserTest(unittest.TestCase):
+    """The lock is read as strictly as pip --require-hashes reads it; each lax line is an error
+    naming it, and what pip-compile writes reads as before."""
+
+    def refused(self, text, message):
+        with self.assertRaises(fetch_wheels.FetchError) as caught:
+            fetch_wheels.parse_lock(text)
+        self.assertIn(message, str(caught.exception))
+
+    def test_what_pip_compile_writes(self):
+        text = ("# header\nattrs==25.1.0 \\\n    --hash=sha256:%s \\\n    --hash=sha256:%s\n    # via\n"
+                "    #   -r requirements.in\n    #   other\nsix==1.0 ; python_version >= \"3.8\" --hash=sha256:%s\n"
+                "    # via attrs\n" % (HASH, "b" * 64, "c" * 64))
+        packages = fetch_wheels.parse_lock(text)
+        self.assertEqual(["a" * 64, "b" * 64], packages["attrs"]["hashes"])
+        self.assertEqual(["-r requirements.in", "other"], packages["attrs"]["via"])
+        self.assertEqual(["c" * 64], packages["six"]["hashes"])
+        self.assertEqual(["attrs"], packages["six"]["via"])
+
+    def test_a_hash_in_a_comment_does_not_count(self):
+        self.refused("attrs==25.1.0 \\\n    # --hash=sha256:%s\n" % HASH, "attrs==25.1.0 has no --hash in the lock")
+        self.refused("attrs==25.1.0  # --hash=sha256:%s\n" % HASH, "attrs==25.1.0 has no --hash in the lock")
+
+    def test_a_package_pinned_twice_is_refused(self):
+        self.refused("attrs==1.0 --hash=sha256:%s\nAttrs==2.0 --hash=sha256:%s\n" % (HASH, HASH),
+                     "line 2 of the lock pins Attrs==2.0, but attrs==1.0 is pinned already")
+
+    def test_editable_include_and_index_lines_are_refused(self):
+        for line, message in [("-e ./pkg", "an editable requirement cannot be pinned by a hash"),
+                              ("-r other.txt", "a lock includes no other file"),
+                              ("--extra-index-url https://mirror.invalid/simple",
+                               "the index comes from this machine's pip configuration, never from the lock"),
+                              ("--hash=sha256:%s" % HASH, "an option outside a requirement")]:
+            with self.subTest(line=line):
+                self.refused("%s\nattrs==1.0 --hash=sha256:%s\n" % (line, HASH), "line 1 of the lock, %r: " % line)
+                self.refused("%s\nattrs==1.0 --hash=sha256:%s\n" % (line, HASH), message)
+
+    def test_another_option_after_a_pin_is_refused(self):
+        self.refused("attrs==1.0 --hash=sha512:%s\n" % HASH, "attrs==1.0 has the option '--hash=sha512:")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
