@@ -8,6 +8,21 @@ SOURCE_DATE_EPOCH = 315532800
 # The version of rules_pyimage (MODULE.bazel's), recorded in SBOMs and provenance.
 RULES_VERSION = "0.1.0"
 
+def oci_ref_name(repo_tag):
+    """The tag of a `name:tag`: what an OCI layout's `org.opencontainers.image.ref.name` holds.
+
+    Args:
+      repo_tag: for example "rules_pyimage/versions:3.11" or "registry:5000/app".
+
+    Returns:
+      The part after the last ':' ("3.11"), or "latest" when there is none, or when that part
+      has a '/' (it was a registry's port).
+    """
+    parts = repo_tag.rsplit(":", 1)
+    if len(parts) == 2 and parts[1] and "/" not in parts[1]:
+        return parts[1]
+    return "latest"
+
 def label_text(label):
     """A label as text that is the same on every Bazel.
 

@@ -2,7 +2,7 @@
 an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
-load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text")
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text", "oci_ref_name")
 load("//rules/private:image_actions.bzl", "FAST", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
 load("//rules/private:image_runner.bzl", "image_runner")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
@@ -202,6 +202,7 @@ def _py_image_impl(ctx):
     args.add("--archive", archive)
     args.add("--digest", digest)
     args.add("--repo-tag", repo_tag)
+    args.add("--ref-name", oci_ref_name(repo_tag))
     for (name, tar), gz in zip(layers, gzs):
         args.add("--layer", "%s=%s" % (tar.path, gz.path))
     args.add_all(stamp_inputs, before_each = "--stamp-file")

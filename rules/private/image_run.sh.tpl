@@ -3,6 +3,7 @@
 set -euo pipefail
 MODE="@@MODE@@"
 REPO_TAG='@@REPO_TAG@@'  # checked at analysis: no quote or shell character can be in it
+REF_NAME='@@REF_NAME@@'  # the tag inside the OCI layout (its index's ref.name)
 HERE="${RUNFILES_DIR:-$0.runfiles}"
 for base in "$HERE/rules_pyimage" "$HERE/${TEST_WORKSPACE:-_}" "$PWD"; do
   [[ -e "$base/@@ARCHIVE@@" ]] && break
@@ -50,7 +51,7 @@ done
 command -v skopeo >/dev/null 2>&1 || { echo "ERROR: push needs skopeo (apt-get install skopeo)" >&2; exit 1; }
 # Plain-http and self-signed registries: pass --dest-tls-verify=false (it is handed to skopeo).
 # Signing: --sign-by FINGERPRINT (GPG) or --sign-by-sigstore-private-key KEY go to skopeo copy.
-if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:latest" "docker://$REPOSITORY" >&2; then
+if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:$REF_NAME" "docker://$REPOSITORY" >&2; then
   echo "ERROR: the registry did not take the push of $REPOSITORY (see skopeo's message above); nothing was changed locally" >&2
   exit 1
 fi

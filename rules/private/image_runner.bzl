@@ -1,6 +1,7 @@
 """The runners of a `py_image`: `NAME.load`, `NAME.push` and `NAME.verify`, scripts that
 `bazel run` starts on the image's ImageInfo."""
 
+load("//rules/private:common.bzl", "oci_ref_name")
 load("//rules/private:providers.bzl", "ImageInfo")
 
 def _bin_path(f):
@@ -29,6 +30,8 @@ def _image_runner_impl(ctx):
             "@@ATTACHMENTS@@": attached[0].short_path if attached else "",
             "@@DIGEST@@": digest.short_path,
             "@@REPO_TAG@@": ctx.attr.repo_tag,
+            # The layout's own tag: what it was made with, whatever name the push gives it.
+            "@@REF_NAME@@": oci_ref_name(image.repo_tag),
             "@@LABEL@@": str(ctx.attr.image.label),
             "@@DIGEST_BIN@@": _bin_path(digest),
             "@@LAYOUT_BIN@@": _bin_path(layout),

@@ -2,6 +2,7 @@
 helpers, without a build."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts", "unittest")
+load("//rules/private:common.bzl", "oci_ref_name")  # buildifier: disable=bzl-visibility
 load("//rules/private:providers.bzl", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")  # buildifier: disable=bzl-visibility
 load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms")  # buildifier: disable=bzl-visibility
 
@@ -72,3 +73,14 @@ def _manylinux_test_impl(ctx):
     return unittest.end(env)
 
 manylinux_test = unittest.make(_manylinux_test_impl)
+
+def _oci_ref_name_test_impl(ctx):
+    env = unittest.begin(ctx)
+    asserts.equals(env, "latest", oci_ref_name("example:latest"))
+    asserts.equals(env, "3.11", oci_ref_name("rules_pyimage/versions:3.11"))
+    asserts.equals(env, "v1", oci_ref_name("registry:5000/team/app:v1"))
+    asserts.equals(env, "latest", oci_ref_name("registry:5000/team/app"))
+    asserts.equals(env, "latest", oci_ref_name("app"))
+    return unittest.end(env)
+
+oci_ref_name_test = unittest.make(_oci_ref_name_test_impl)

@@ -191,6 +191,15 @@ skopeo copy --src-tls-verify=false "docker://127.0.0.1:$PORT/example:v1" "oci:$S
 pulled="$(skopeo inspect "oci:$SCRATCH/pulled:v1" --format '{{.Digest}}')"
 [[ "$pulled" == "$DIGEST" ]] || fail "pulled back $pulled, pushed $DIGEST"
 echo "ok: pushed to a registry on 127.0.0.1:$PORT and pulled back: same digest"
+# An image whose tag is not `latest` (rules_pyimage/versions:3.11): its layout is tagged 3.11, and
+# the push copies that, under the name the push gives it.
+bazel run "$DC" //tests/image:image_3_11.push -- --repository "127.0.0.1:$PORT/versions:v311" --dest-tls-verify=false \
+  --no-attachments >"$SCRATCH/push311.log" 2>&1 || { cat "$SCRATCH/push311.log" >&2; fail "the push of an image tagged :3.11 failed"; }
+DIGEST_311="$(cat "$BIN/tests/image/image_3_11.digest")"
+expect_in "$SCRATCH/push311.log" "pushed 127.0.0.1:$PORT/versions:v311@$DIGEST_311"
+[[ "$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$PORT/versions:v311" --format '{{.Digest}}')" == "$DIGEST_311" ]] \
+  || fail "the registry holds another image under versions:v311 than $DIGEST_311"
+echo "ok: an image tagged :3.11 pushes ($DIGEST_311)"
 # The push attached the SBOM and provenance: OCI 1.1 artifacts whose subject is the image, under
 # tags named after its digest, holding the very files `bazel build //app:image.sbom` makes.
 for kind in sbom provenance; do

@@ -8,7 +8,7 @@ Out: an OCI image layout directory (oci-layout, index.json, blobs/sha256/...) an
      deterministic: the creation time is fixed, JSON keys sorted, gzip without name or mtime.
 
 Usage: make_image.py gzip TAR OUT.tar.gz
-       make_image.py image --config-json F --layout DIR --archive F.tar --repo-tag NAME:TAG
+       make_image.py image --config-json F --layout DIR --archive F.tar --repo-tag NAME:TAG --ref-name TAG
                      --layer TAR=GZ [--layer ...]
 """
 
@@ -100,7 +100,7 @@ def build(args):
     index = {
         "schemaVersion": 2,
         "manifests": [{"mediaType": MANIFEST_MEDIA, "digest": manifest_digest, "size": len(manifest_bytes),
-                       "annotations": {"org.opencontainers.image.ref.name": args.repo_tag.split(":")[-1]}}],
+                       "annotations": {"org.opencontainers.image.ref.name": args.ref_name}}],
     }
 
     blobs = os.path.join(args.layout, "blobs", "sha256")
@@ -153,6 +153,7 @@ def main(argv=None):
     parser.add_argument("--archive", required=True)
     parser.add_argument("--digest", required=True)
     parser.add_argument("--repo-tag", required=True)
+    parser.add_argument("--ref-name", required=True, help="the layout's tag (org.opencontainers.image.ref.name)")
     parser.add_argument("--layer", action="append", required=True)
     parser.add_argument("--stamp-file", action="append", default=[])
     build(parser.parse_args(argv))
