@@ -4,7 +4,7 @@
 # inside the image, under /opt/<org>), none asks for the network, and every one can be cached
 # and run remotely (no no-remote/no-cache/local tag). Every one but the builder's runs the compiled
 # CPython itself (argv[0]), not a py_binary stub that would need a python3 on the host or worker;
-# the compiles (CPythonBuild, BuildWheel) run in_builder.sh, whose other absolute paths are inside
+# the compiles (CPythonBuild, BuildWheel, and RepairWheel, which judges what BuildWheel made) run in_builder.sh, whose other absolute paths are inside
 # the hermetic builder, and BuilderRootfs runs builder_rootfs.py.
 # Inputs being complete and the network not
 # needed are shown by building in the sandbox: tests/e2e/reproducible_outputs_test.sh.
@@ -15,10 +15,11 @@ bazel aquery --disk_cache="$DISK_CACHE" 'deps(//app:image) union deps(//app:app_
 python3 - "$SCRATCH/aquery.json" <<'PY' || exit 1
 import json, re, sys
 graph = json.load(open(sys.argv[1]))
-OURS = {"CPythonBuild", "BuilderRootfs", "DebianRootfs", "BuildWheel", "UnpackWheel", "PexBuild", "ImageVenv", "ImageApp",
+OURS = {"CPythonBuild", "BuilderRootfs", "DebianRootfs", "BuildWheel", "RepairWheel", "UnpackWheel", "PexBuild", "ImageVenv", "ImageApp",
         "ImageLibCheck", "LayerGzip", "ImageAssemble"}
 STRICT_PATH = "/bin:/usr/bin:/usr/local/bin"  # --incompatible_strict_action_env
-BUILDER = {"CPythonBuild": "in_builder.sh", "BuildWheel": "in_builder.sh", "BuilderRootfs": "builder_rootfs.py"}
+BUILDER = {"CPythonBuild": "in_builder.sh", "BuildWheel": "in_builder.sh", "RepairWheel": "in_builder.sh",
+           "BuilderRootfs": "builder_rootfs.py"}
 # Paths inside the hermetic builder (its own programs, the inputs copied in, the results).
 INSIDE_BUILDER = ("/pyimage-in/", "/pyimage-out", "/pyimage-tools/", "/bin/bash", "/build")
 ABS = re.compile(r"(?:^|[\s=:,'\"])(/[A-Za-z0-9._-]+(?:/[^\s:,'\"]*)?)")
@@ -70,8 +71,8 @@ def inputs(action):
         todo.extend(depsets[d].get("transitiveDepSetIds", []))
     return out
 users = sorted({a["mnemonic"] for a in graph["actions"] if any(p.endswith("/pyimage_python/builder.tar") for p in inputs(a))})
-if users != ["BuildWheel", "CPythonBuild"]:
-    problems.append("the builder should be an input of BuildWheel and CPythonBuild only, not of %s" % users)
+if users != ["BuildWheel", "CPythonBuild", "RepairWheel"]:
+    problems.append("the builder should be an input of BuildWheel, CPythonBuild and RepairWheel only, not of %s" % users)
 missing = OURS - seen
 if missing:
     problems.append("not in the graph (the check would miss them): %s" % ", ".join(sorted(missing)))

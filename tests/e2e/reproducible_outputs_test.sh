@@ -57,7 +57,7 @@ echo "ok: with --sandbox_default_allow_network=false an action cannot connect to
 (cd "$B_WS" && umask 077 && export TZ=America/St_Johns LANG=de_DE.UTF-8 LC_ALL=C.UTF-8 &&
   bz b build --disk_cache="$DISK_CACHE" "${ISOLATED[@]}" --execution_log_json_file="$SCRATCH/b.exec.json" "${TARGETS[@]}") >"$SCRATCH/b.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/b.log" >&2; fail "build B failed (with no network in the sandbox and the strict action env)"; }
-for mnemonic in DebianRootfs BuildWheel UnpackWheel PexBuild ImageVenv ImageApp ImageLibCheck LayerGzip ImageAssemble; do
+for mnemonic in DebianRootfs BuildWheel RepairWheel UnpackWheel PexBuild ImageVenv ImageApp ImageLibCheck LayerGzip ImageAssemble; do
   [[ "$(spawn_status "$SCRATCH/b.exec.json" "$mnemonic")" == ran ]] || fail "build B did not run $mnemonic"
 done
 echo "ok: build B ran every action but CPython's compile, sandboxed with no network"

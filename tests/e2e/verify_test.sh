@@ -14,7 +14,7 @@ bazel run "$DC" //app:image.verify -- "$DC" "$RERUN" --execution_log_json_file="
   >"$SCRATCH/verify.log" 2>"$SCRATCH/verify.err" || { tail -n 30 "$SCRATCH/verify.err" >&2; fail "image.verify failed on an unstamped build"; }
 DIGEST="$(cat "$(bazel info bazel-bin 2>/dev/null)/app/image.digest")"
 expect_in "$SCRATCH/verify.log" "has the digest of this build, $DIGEST"
-for mnemonic in DebianRootfs BuildWheel UnpackWheel ImageVenv ImageApp ImageLibCheck LayerGzip ImageAssemble; do
+for mnemonic in DebianRootfs BuildWheel RepairWheel UnpackWheel ImageVenv ImageApp ImageLibCheck LayerGzip ImageAssemble; do
   [[ "$(spawn_status "$SCRATCH/v.exec.json" "$mnemonic")" == ran ]] || fail "the scratch build did not run $mnemonic"
 done
 [[ "$(readlink bazel-bin || true)" == "$bin_before" ]] || fail "image.verify repointed bazel-bin to $(readlink bazel-bin)"

