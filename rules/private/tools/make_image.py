@@ -22,18 +22,12 @@ import shutil
 import sys
 import tarfile
 
+from rules.private.tools.oci import canonical, sha256_file
+
 EPOCH_ISO = "1980-01-01T00:00:00Z"
 LAYER_MEDIA = "application/vnd.oci.image.layer.v1.tar+gzip"
 CONFIG_MEDIA = "application/vnd.oci.image.config.v1+json"
 MANIFEST_MEDIA = "application/vnd.oci.image.manifest.v1+json"
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def gzip_layer(src, dest):
@@ -42,10 +36,6 @@ def gzip_layer(src, dest):
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
             shutil.copyfileobj(fin, gz, 1 << 20)
     os.replace(tmp, dest)
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
 def read_status(paths):

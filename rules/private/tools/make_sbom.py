@@ -40,7 +40,7 @@ import zipfile
 from urllib.parse import quote
 
 from rules.private.tools.deb import DebError, field, read_control
-from rules.private.tools.make_image import canonical, sha256_file
+from rules.private.tools.oci import canonical, sha256_file
 
 SPDX_NAMESPACE = "https://spdx.org/spdxdocs/rules_pyimage/"
 BUILD_TYPE = "urn:rules_pyimage:py_image:v1"

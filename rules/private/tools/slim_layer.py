@@ -31,7 +31,7 @@ import sys
 import tarfile
 
 from rules.private.tools import dtar
-from rules.private.tools.check_libs import lib_dirs, needed
+from rules.private.tools.elf import lib_dirs, needed
 
 PYC = re.compile(r"^(?P<dir>(?:.*/)?)__pycache__/(?P<mod>[^/.]+)\.(?P<tag>[a-z]+-\d+)(?:\.opt-(?P<level>[12]))?\.pyc$")
 LIBRARY = re.compile(r"\.so(\.[0-9.]+)?$")
