@@ -83,13 +83,16 @@ cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled
   # (built in the exec configuration: bazel-out/<cpu>-opt-exec-<hash>/bin, beside BAZEL-BIN's, in
   # the repository pyimage_python; the paths printed are relative to it, so Bazel 4's and 7's
   # compare). Left out: Bazel's runfiles and the .repo_mapping file Bazel 7 writes beside an
-  # executable, which are Bazel's, not the compile's.
+  # executable, which are Bazel's, not the compile's. Links are followed (find -L): a tree
+  # artifact's relative link (lib/pkgconfig/python3.pc -> python-3.13.pc) is a link where Bazel
+  # ran the compile, and a copy of its target where Bazel 7 took the tree from a disk cache; the
+  # content is what is compared.
   local dir
   dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_13_15 2>/dev/null |
     head -n 1 || true)"
   [[ -n "$dir" ]] || fail "no compiled CPython 3.13.15 in an exec configuration beside $1"
   (cd "$dir/.." &&
-    find cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
+    find -L cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
     sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
 }
 whl_sum() {  # whl_sum BAZEL-BIN: sha256 and name of the markupsafe wheel built from its sdist
