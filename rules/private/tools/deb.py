@@ -11,6 +11,7 @@ import io
 import lzma
 import posixpath
 import tarfile
+import zlib
 
 
 class DebError(Exception):
@@ -27,7 +28,10 @@ def ar_members(path):
     while pos + 60 <= len(data):
         header = data[pos:pos + 60]
         name = header[:16].decode().strip().rstrip("/")
-        size = int(header[48:58].decode().strip())
+        try:
+            size = int(header[48:58].decode().strip())
+        except (UnicodeDecodeError, ValueError):
+            raise DebError("%s is not a .deb (a damaged ar header at byte %d)" % (path, pos)) from None
         members[name] = data[pos + 60:pos + 60 + size]
         pos += 60 + size + (size % 2)
     return members
@@ -37,13 +41,17 @@ def open_member(members, stem, path):
     """The tarfile of control.tar.* or data.tar.* in a .deb."""
     for name, blob in members.items():
         if name.startswith(stem):
-            if name.endswith(".xz"):
-                blob = lzma.decompress(blob)
-            elif name.endswith(".gz"):
-                blob = gzip.decompress(blob)
-            elif name.endswith(".zst"):
+            if name.endswith(".zst"):
                 raise DebError("%s: %s is zstd-compressed, which this tool does not read" % (path, name))
-            return tarfile.open(fileobj=io.BytesIO(blob))
+            try:
+                if name.endswith(".xz"):
+                    blob = lzma.decompress(blob)
+                elif name.endswith(".gz"):
+                    blob = gzip.decompress(blob)
+                return tarfile.open(fileobj=io.BytesIO(blob))
+            except (lzma.LZMAError, EOFError, OSError, zlib.error, tarfile.TarError) as err:
+                raise DebError("%s: its %s does not unpack (%s: %s); the .deb is refused" % (
+                    path, name, type(err).__name__, err)) from err
     raise DebError("%s has no %s" % (path, stem))
 
 
@@ -83,13 +91,17 @@ def read_deb(path):
     control, md5sums = control_members(members, path)
     files = []
     with open_member(members, "data.tar", path) as tar:
-        for m in tar.getmembers():
-            name = member_name(m.name, path)
-            if not name:
-                continue
-            m.name = name
-            data = tar.extractfile(m).read() if m.isreg() else None
-            files.append((m, data))
+        try:
+            for m in tar.getmembers():
+                name = member_name(m.name, path)
+                if not name:
+                    continue
+                m.name = name
+                data = tar.extractfile(m).read() if m.isreg() else None
+                files.append((m, data))
+        except (EOFError, OSError, zlib.error, tarfile.TarError) as err:
+            raise DebError("%s: its data.tar does not read to the end (%s: %s); the .deb is refused" % (
+                path, type(err).__name__, err)) from err
     return control, md5sums, files
 
 

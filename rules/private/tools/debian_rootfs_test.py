@@ -80,6 +80,16 @@ class DebianRootfsTest(unittest.TestCase):
         self.assertTrue(tree["usr/bin/b"][0].isreg())
         self.assertEqual(b"text\n", tree["usr/bin/b"][1])
 
+    def test_a_truncated_deb_is_an_error_naming_it(self):
+        deb = deb_file(os.path.join(self.dir, "cut.deb"), "cut", [regular("./usr/share/cut/big", os.urandom(200000))])
+        with open(deb, "rb") as f:
+            data = f.read()
+        with open(deb, "wb") as f:
+            f.write(data[: len(data) - 100000])
+        with self.assertRaises(DebError) as caught:
+            self.assemble([deb])
+        self.assertIn("%s: its data.tar.gz does not unpack" % deb, str(caught.exception))
+
     def test_the_tar_writer_refuses_names_outside(self):
         for name in ["../etc/passwd", "/etc/passwd", "usr/../../x"]:
             with self.subTest(name=name):
