@@ -51,6 +51,15 @@ class UnpackWheelTest(unittest.TestCase):
                 z.writestr("evil/zeros.bin", b"\0" * (64 << 20))
         self.refused(make, "evil/zeros.bin inflates from")
 
+    def test_a_small_file_that_inflates_much_is_fine(self):
+        # What pillow's wheel holds: a 2 MiB library of mostly padding, stored in 9 KiB.
+        root = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        wheel = os.path.join(root, "fine-1.0-py3-none-any.whl")
+        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("fine.libs/libpadded.so", b"\x7fELF" + b"\0" * (2 << 20))
+        unpack_wheel.main([wheel, os.path.join(root, "out")])
+        self.assertEqual((2 << 20) + 4, os.path.getsize(os.path.join(root, "out", "fine.libs", "libpadded.so")))
+
     def test_corrupt_deflate_data_is_an_error_naming_the_wheel(self):
         def make(wheel):
             with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
