@@ -75,7 +75,7 @@ bazel build "$DC" //app:image.tar >/dev/null 2>&1
 
 echo "== start to output: the container against the app started directly"
 PM="$W/podman"
-P=(podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
+P=(podman --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
 "${P[@]}" load -q -i "$BIN/app/image.tar" >/dev/null
 "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null
 t0=$(now); for _ in 1 2 3 4 5; do "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest >/dev/null; done; t1=$(now)

@@ -12,6 +12,6 @@ DC="--disk_cache=${PYIMAGE_DISK_CACHE:-$HOME/.cache/rules_pyimage/disk}"
 bazel build "$DC" //app:image //app:image.tar
 ARCHIVE="$(bazel info bazel-bin 2>/dev/null)/app/image.tar"
 PM="$HOME/.cache/rules_pyimage/podman"
-P=(podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
+P=(podman --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --runtime runc --cgroup-manager=cgroupfs --events-backend=file)
 "${P[@]}" load -i "$ARCHIVE"
 exec "${P[@]}" run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 rules_pyimage/example:latest

@@ -45,8 +45,6 @@ n4="$(grep -c '^action ' "$SCRATCH/aquery4.txt" || true)"
 [[ "$n4" == 1 ]] || fail "Bazel 4: $n4 CPythonBuild actions for the image, the binary and the lock test (want 1)"
 [[ "$(spawn_status "$SCRATCH/exec4.json" BuildWheel)" != absent ]] || fail "Bazel 4: markupsafe was not built from its sdist"
 
-PM="$SCRATCH/podman"
-podman_() { podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"; }
 trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 podman_ load -i "$BIN4/app/image.tar" >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "podman load failed"; }
 podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --read-only --tmpfs /tmp \

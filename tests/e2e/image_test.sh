@@ -61,15 +61,11 @@ print("ok: no compiler, header, pip, setuptools, package manager or setuid file 
 PY
 
 # --- it runs ----------------------------------------------------------------------------------------
-PM="$SCRATCH/podman"
-podman_() {
-  podman --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"
-}
 run_() { podman_ run --rm --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$@"; }
 trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 # `bazel run //app:image.load` with podman's storage options before `load`.
-bazel run "$DC" //app:image.load -- --root "$PM/root" --runroot "$PM/run" --runtime runc --cgroup-manager=cgroupfs \
-  --events-backend=file >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "bazel run //app:image.load failed"; }
+# shellcheck disable=SC2046
+bazel run "$DC" //app:image.load -- $(podman_opts) >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "bazel run //app:image.load failed"; }
 expect_in "$SCRATCH/load.log" "loaded rules_pyimage/example:latest (manifest $DIGEST) into podman; podman lists it by its image ID"
 run_ rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 || { cat "$SCRATCH/run.log" >&2; fail "the container failed"; }
 for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \

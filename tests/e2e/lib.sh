@@ -34,6 +34,14 @@ expect_in() {  # expect_in FILE TEXT: FILE contains TEXT
   grep -qF -- "$2" "$1" || { tail -n 30 "$1" >&2; fail "expected '$2' in the output above"; }
 }
 
+# podman's options for a private instance under $PM: its own storage, run state and libpod
+# tmpdir. Without --tmpdir every instance shares /run/libpod, and the `system reset` that ends
+# one test removed it under another test running beside it ("open /run/libpod/alive").
+PM="$SCRATCH/podman"
+podman_opts() { echo --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --runtime runc --cgroup-manager=cgroupfs --events-backend=file; }
+# shellcheck disable=SC2046  # the options hold no spaces ($SCRATCH is made by mktemp)
+podman_() { podman $(podman_opts) "$@"; }
+
 # spawn_status EXECLOG MNEMONIC: prints "ran", "cached" or "absent" for the spawns of MNEMONIC in a
 # Bazel --execution_log_json_file (see execlog.py).
 spawn_status() { python3 "$ROOT/tests/e2e/execlog.py" status "$1" "$2"; }
