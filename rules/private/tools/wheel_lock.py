@@ -143,6 +143,15 @@ def compile_lock(requirements, output, update_command, extra, sdists=()):
     with pass 1's versions; otherwise nothing is written."""
     user_pip_args, first, second = split_extra(extra)
     no_binary = ["--no-binary=%s" % name for name in sdists]
+    # pip-tools keeps the pins of the lock it writes over, and pip checks the files against that
+    # lock's hashes and ranks an allowed hash first: one hash edited by hand would fail pass 1,
+    # or, with sdists allowed, make pip take (and build) the sdist whose hash still matches. The
+    # pins are kept, the hashes are not: each is computed from the file.
+    if os.path.exists(output):
+        with open(output) as f:
+            kept = pins(f.read())
+        with open(output, "w") as f:
+            f.write("".join("%s==%s\n" % pin for pin in kept.items()))
     result = run_pip_compile(requirements, output, update_command,
                              ["--only-binary=:all:"] + no_binary + user_pip_args, first)
     if result.returncode == 0:
@@ -165,10 +174,10 @@ def compile_lock(requirements, output, update_command, extra, sdists=()):
         m = re.search(r"No matching distribution found for (\S+)", out) or \
             re.search(r"Could not find a version that (?:matches|satisfies the requirement) (\S+)", out)
         if m:
-            hint = ("no wheel of %s fits (the resolution reads wheels only, so that no sdist's "
-                    "build code runs on this machine): check the name and version on the index; "
-                    "if it has only an sdist and you trust it, add it to wheel_lock's "
-                    "resolve_from_sdist. " % m.group(1))
+            hint = ("the requirement %s cannot be found on the index as a wheel for this Python "
+                    "(the resolution reads wheels only, so that no sdist's build code runs on this "
+                    "machine): check its name and version; if it has only an sdist and you trust "
+                    "it, add it to wheel_lock's resolve_from_sdist. " % m.group(1))
         elif "conflict" in out.lower() or "ResolutionImpossible" in out:
             hint = "the requirements conflict. "
         sys.exit("ERROR: pip-compile failed for %s: %sFix %s and run: %s\n%s" % (

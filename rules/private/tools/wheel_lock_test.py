@@ -165,11 +165,27 @@ class WheelLockTest(unittest.TestCase):
                 self.assertIn("bothpkg==1.0", f.read())
             self.assertFalse(os.path.exists(self.mark), "%s: an sdist's build backend ran" % upgrade)
 
+    def test_a_hash_edited_by_hand_is_replaced_and_runs_no_sdist(self):
+        # With the wheel's hash wrong and the sdist's right, pip would rank the sdist first (its
+        # hash is allowed) and build it: the old lock's hashes must not reach pip.
+        self.assertEqual(self.run_tool("bothpkg\n").returncode, 0)
+        with open(self.lock) as f:
+            good = f.read()
+        with open(os.path.join(self.index, "bothpkg-1.0-py3-none-any.whl"), "rb") as f:
+            wheel = hashlib.sha256(f.read()).hexdigest()
+        bad = good.replace(wheel, "0" * 64)
+        self.assertNotEqual(bad, good)
+        r = self.run_tool("bothpkg\n", lock_text=bad)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        with open(self.lock) as f:
+            self.assertEqual(f.read(), good)
+        self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
+
     def test_an_sdist_is_not_run(self):
         before = "# the old lock\n"
         r = self.run_tool("goodpkg\nevilpkg\n", lock_text=before)
         self.assertNotEqual(r.returncode, 0, r.stdout)
-        self.assertIn("no wheel of evilpkg", r.stdout)
+        self.assertIn("the requirement evilpkg cannot be found on the index as a wheel", r.stdout)
         self.assertIn("resolve_from_sdist", r.stdout)
         self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
         with open(self.lock) as f:
