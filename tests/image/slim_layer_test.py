@@ -8,13 +8,14 @@
 
 import os
 import re
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
 import unittest
 
-from rules.private.tools import check_libs, dtar, slim_layer
+from rules.private.tools import check_libs, dtar, elf, slim_layer
 
 BASE = PYTHON = None
 MULTIARCH = "x86_64-linux-gnu"
@@ -82,7 +83,7 @@ class BaseTest(unittest.TestCase):
             return f.read()
 
     def test_left_out_is_unneeded_and_the_rest_suffices(self):
-        kept, removed = slim_layer.slim_base(self.base, [self.python], [], MULTIARCH)
+        kept, removed = slim_layer.slim_base(self.base, [("python.tar", self.python)], [], MULTIARCH)
         gone = names(removed)
         self.assertIn(LIBDIR + "/libstdc++.so.6", gone)
         self.assertIn(LIBDIR + "/gconv", gone)
@@ -103,7 +104,7 @@ class BaseTest(unittest.TestCase):
                 self.assertTrue(slim_layer._chain(after, info), "dangling: " + info.name)
 
     def test_base_keep_brings_back_gconv_and_libstdcxx(self):
-        kept, _ = slim_layer.slim_base(self.base, [self.python], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"], MULTIARCH)
+        kept, _ = slim_layer.slim_base(self.base, [("python.tar", self.python)], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"], MULTIARCH)
         kept = names(kept)
         self.assertIn(LIBDIR + "/gconv/UTF-16.so", kept)
         self.assertIn(LIBDIR + "/gconv", kept)
@@ -117,10 +118,77 @@ class BaseTest(unittest.TestCase):
         self.assertIn("libstdc++.so.6", check_libs.needed(data))
         info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cxx.so")
         info.size = len(data)
-        kept, _ = slim_layer.slim_base(self.base, [[(info, data)]], [], MULTIARCH)
+        kept, _ = slim_layer.slim_base(self.base, [("venv.tar", [(info, data)])], [], MULTIARCH)
         kept = names(kept)
         self.assertIn(LIBDIR + "/libstdc++.so.6.0.30", kept)
         self.assertNotIn(LIBDIR + "/libsqlite3.so.0", kept)  # nothing else needs it now
+
+
+class MalformedElfTest(unittest.TestCase):
+    """A file that starts like ELF and whose headers point outside it is refused, naming the file
+    and its layer, by the ELF reader, check_libs and slim_layer base; every real ELF file of the
+    base and the interpreter still reads."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base = slim_layer.read(BASE)
+        cls.python = slim_layer.read(PYTHON)
+        cls.ext = [d for i, d in cls.python if i.name.endswith("/_sqlite3.cpython-313-x86_64-linux-gnu.so")][0]
+
+    def damaged(self):
+        ext = bytearray(self.ext)
+        phoff, = struct.unpack_from("<Q", ext, 0x20)
+        yield "its ELF header is cut short", bytes(ext[:40])
+        yield "program headers", bytes(ext[:phoff + 20])
+        bad = bytearray(ext)
+        struct.pack_into("<Q", bad, 0x20, len(ext) + 4096)
+        yield "program headers", bytes(bad)
+        bad = bytearray(ext)
+        struct.pack_into("<H", bad, 0x38, 0xFFFF)  # phnum
+        yield "program headers", bytes(bad)
+        bad = bytearray(ext.replace(b"libsqlite3.so.0\0", b"libsqlite3.so.\xff\0"))
+        yield "is not text", bytes(bad)
+
+    def test_every_real_elf_file_reads(self):
+        count = 0
+        for entries in (self.base, self.python):
+            for info, data in entries:
+                if info.isreg() and data[:4] == b"\x7fELF":
+                    elf.needed(data, info.name)
+                    count += 1
+        self.assertGreater(count, 100)
+
+    def test_the_reader_names_the_file(self):
+        self.assertIn("libsqlite3.so.0", elf.needed(self.ext))
+        for want, data in self.damaged():
+            with self.assertRaises(elf.ElfError, msg=want) as caught:
+                elf.needed(data, "/x/cut.so (in venv.tar)")
+            self.assertIn("/x/cut.so (in venv.tar) is not a well-formed ELF file", str(caught.exception))
+            self.assertIn(want, str(caught.exception))
+
+    def test_the_tools_refuse_it(self):
+        root = tmpdir()
+        for number, (want, data) in enumerate(self.damaged()):
+            layer = os.path.join(root, "venv%d.tar" % number)
+            info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cut.so")
+            info.size = len(data)
+            dtar.write_entries(layer, [(info, data)])
+            for tool, args in [
+                ("check_libs", ["check_libs.py", "--stamp", os.path.join(root, "stamp"), "--multiarch",
+                                MULTIARCH, "--base", BASE, layer]),
+                ("slim_layer", ["slim_layer.py", "base", "--output", os.path.join(root, "out.tar"),
+                                "--removed", os.path.join(root, "removed.txt"), "--multiarch", MULTIARCH,
+                                BASE, layer]),
+            ]:
+                script = os.path.join(os.path.dirname(slim_layer.__file__), args[0])
+                r = subprocess.run([sys.executable, script] + args[1:], capture_output=True, text=True,
+                                   env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+                self.assertNotEqual(r.returncode, 0, (tool, want))
+                self.assertIn("/opt/pyimage/venv/lib/python3.13/site-packages/cut.so (in %s) is not a "
+                              "well-formed ELF file" % layer, r.stderr, (tool, want))
+                self.assertIn(want, r.stderr, tool)
+                self.assertNotIn("Traceback", r.stderr, tool)
+                self.assertFalse(os.path.exists(os.path.join(root, "stamp")), tool)
 
 
 if __name__ == "__main__":

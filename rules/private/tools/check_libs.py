@@ -14,7 +14,7 @@ import os
 import sys
 import tarfile
 
-from rules.private.tools.elf import lib_dirs, needed
+from rules.private.tools.elf import ElfError, lib_dirs, needed
 
 
 
@@ -37,13 +37,19 @@ def main(argv=None):
             members = tar.getmembers()
             own = {os.path.basename(m.name) for m in members if m.isreg() or m.issym()}
             for m in members:
-                if not m.isreg() or m.size < 64:
+                if not m.isreg() or m.size < 4:
                     continue
                 data = tar.extractfile(m).read()
                 if data[:4] != b"\x7fELF":
                     continue
                 checked += 1
-                for lib in needed(data):
+                try:
+                    libs = needed(data, "/%s (in %s)" % (m.name, layer))
+                except ElfError as err:
+                    sys.exit("ERROR: %s. The loader cannot load it; it came into the image from that "
+                             "layer's inputs (a wheel, a .deb or the app): replace or remove the package "
+                             "that ships it, or check the file the lock pins." % err)
+                for lib in libs:
                     if lib not in available and lib not in own:
                         missing.append((lib, m.name))
     if missing:

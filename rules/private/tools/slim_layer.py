@@ -85,8 +85,8 @@ def _chain(members, info):
 
 
 def slim_base(entries, layers, keep, multiarch):
-    """(kept entries, removed entries) of the base, given the entries of the layers above it and
-    the base's multiarch triplet (where its libraries are)."""
+    """(kept entries, removed entries) of the base, given the layers above it as (name, entries)
+    pairs (the name is for errors) and the base's multiarch triplet (where its libraries are)."""
     libs = lib_dirs(multiarch)
     gconv_dirs = [d + "/gconv" for d in libs]
     members = {info.name: info for info, _ in entries}
@@ -113,15 +113,15 @@ def slim_base(entries, layers, keep, multiarch):
         chain = _chain(members, info)
         kept.update(i.name for i in chain)
         if chain and chain[-1].isreg() and data_of[chain[-1].name][:4] == b"\x7fELF":
-            queue.extend(needed(data_of[chain[-1].name]))
+            queue.extend(needed(data_of[chain[-1].name], "/%s (in the base layer)" % chain[-1].name))
 
     for info, _ in entries:
         if not candidate(info) or pinned(info):
             take(info)
-    for layer in layers:
+    for layer_name, layer in layers:
         for info, data in layer:
             if info.isreg() and data[:4] == b"\x7fELF":
-                queue.extend(needed(data))
+                queue.extend(needed(data, "/%s (in %s)" % (info.name, layer_name)))
     seen = set()
     while queue:
         soname = queue.pop()
@@ -159,7 +159,8 @@ def main(argv=None):
         entries, _ = slim_pyc(read(args.input), args.optimize, args.sourceless)
         dtar.write_entries(args.output, entries)
         return
-    kept, removed = slim_base(read(args.base), [read(layer) for layer in args.layers], args.keep, args.multiarch)
+    layers = [(layer, read(layer)) for layer in args.layers]
+    kept, removed = slim_base(read(args.base), layers, args.keep, args.multiarch)
     dtar.write_entries(args.output, kept)
     total = sum(i.size for i, _ in removed if i.isreg())
     lines = ["# left out of the base: %d entries, %d bytes (keep one with py_image's base_keep)" % (len(removed), total)]
