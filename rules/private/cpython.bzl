@@ -5,7 +5,7 @@ result through `@pyimage_python//:python3.13` and the registered Python toolchai
 """
 
 load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
-load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
+load("//rules/private:common.bzl", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH", "hardening_cflags")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 
@@ -157,7 +157,7 @@ def _cpython_build_impl(ctx):
     args.add("--out", BUILDER_OUT)
     args.add("--tar-tool", "/pyimage-in/dtar.py")
     args.add("--hardening-tool", "/pyimage-in/hardening.py")
-    args.add("--cflags", " ".join(HARDENING_CFLAGS))
+    args.add("--cflags", " ".join(hardening_cflags(DEFAULT_PLATFORM)))
     args.add("--cppflags", " ".join(HARDENING_CPPFLAGS))
     args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
     args.add("--update-command", builder.update_command)

@@ -23,6 +23,8 @@ PLATFORMS = {
         cpu = "x86_64",
         # Debian's multiarch triplet: lib/<triplet>, usr/lib/<triplet>, usr/include/<triplet>.
         multiarch = "x86_64-linux-gnu",
+        # The compiler's control-flow protection on this architecture (common.bzl's hardening).
+        hardening_cflags = ["-fcf-protection"],
         # Bazel's constraint values for an execution or target platform of this kind.
         constraints = ["@platforms//os:linux", "@platforms//cpu:x86_64"],
     ),

@@ -3,7 +3,7 @@ wheel unpacked for sys.path (`wheel_library`) and an sdist built into a wheel (`
 The repositories of `pyimage_pip_packages` declare them."""
 
 load("//rules/private:builder.bzl", "BUILDER_OUT", "HOST_ENV", "IN_BUILDER", "builder_command")
-load("//rules/private:common.bzl", "HARDENING_CFLAGS", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH")
+load("//rules/private:common.bzl", "HARDENING_CPPFLAGS", "HARDENING_LDFLAGS", "SOURCE_DATE_EPOCH", "hardening_cflags")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM", "manylinux_tag")
 load("//rules/private:providers.bzl", "BuiltWheelInfo", "CPythonInfo", "PyToolInfo", "WheelInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
@@ -101,7 +101,7 @@ def _wheel_from_sdist_impl(ctx):
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--out", BUILDER_OUT)
     args.add("--update-command", py.builder.update_command)
-    args.add("--cflags", " ".join(HARDENING_CFLAGS + HARDENING_CPPFLAGS))
+    args.add("--cflags", " ".join(hardening_cflags(DEFAULT_PLATFORM) + HARDENING_CPPFLAGS))
     args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
     args.add_all(pythonpath, before_each = "--pythonpath")
     ctx.actions.run(

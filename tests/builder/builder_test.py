@@ -115,19 +115,21 @@ env | sort | cut -d= -f1 | tr '\n' ' '
         with open(os.path.join(self.dir, "prog.c"), "w") as f:
             f.write(PROGRAM)
         script = ("mkdir -p /pyimage-out/o && cd /pyimage-out/o && "
-                  "gcc -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wl,-z,relro -Wl,-z,now /in/prog.c -o hardened && "
-                  "gcc -O2 -fno-stack-protector -U_FORTIFY_SOURCE -no-pie -Wl,-z,norelro /in/prog.c -o plain")
+                  "gcc -O2 -rdynamic -fstack-protector-strong -fstack-clash-protection -fcf-protection "
+                  "-D_FORTIFY_SOURCE=3 -Wl,-z,relro -Wl,-z,now /in/prog.c -o hardened && "
+                  "gcc -O2 -rdynamic -fno-stack-protector -fcf-protection=none -U_FORTIFY_SOURCE -no-pie "
+                  "-Wl,-z,norelro /in/prog.c -o plain")
         result = self.run_in_builder(script, extra=["--copy", "prog.c=/in/prog.c", "--out", "/pyimage-out/o=out-hardening"])
         self.assertEqual(result.returncode, 0, result.stdout)
         out = os.path.join(self.dir, "out-hardening")
         good = subprocess.run([sys.executable, HARDENING, "--core", "hardened", os.path.join(out, "hardened")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.assertEqual(good.returncode, 0, good.stdout)
-        self.assertIn("hardened: +canary +fortify +now +nx +pie +relro", good.stdout)
+        self.assertIn("hardened: +canary +fortify +ibt +now +nx +pie +relro", good.stdout)
         bad = subprocess.run([sys.executable, HARDENING, "--core", "plain", os.path.join(out, "plain")],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.assertEqual(bad.returncode, 1, bad.stdout)
-        self.assertIn("plain: plain lacks relro, now, pie, canary, fortify", bad.stdout)
+        self.assertIn("plain: plain lacks relro, now, pie, canary, fortify, ibt", bad.stdout)
 
     def test_root_and_inputs_are_read_only(self):
         with open(os.path.join(self.dir, "input.txt"), "w") as f:

@@ -70,6 +70,22 @@ class BuildCopyTest(unittest.TestCase):
         self.assertIsNotNone(m, record)
         self.assertGreater(int(m.group(1)), 100, record)
 
+    def test_hardening_flags(self):
+        """Compiled with the rules' hardening flags (rules/private/common.bzl): what the ELF file
+        does not show (stack clash protection, fortify level 3) is in the interpreter's own record
+        of its compile, which extensions built for it also get."""
+        out = self.run_py("-c", "import sysconfig; print(sysconfig.get_config_var('CONFIGURE_CFLAGS')); "
+                          "print(sysconfig.get_config_var('CONFIGURE_CPPFLAGS')); "
+                          "print(sysconfig.get_config_var('CONFIGURE_LDFLAGS'))")
+        cflags, cppflags, ldflags = (line.split() for line in out.splitlines()[:3])
+        for flag in ["-fstack-protector-strong", "-fstack-clash-protection", "-fcf-protection",
+                     "-Wformat", "-Werror=format-security"]:
+            self.assertIn(flag, cflags)
+        self.assertIn("-D_FORTIFY_SOURCE=3", cppflags)
+        self.assertNotIn("-D_FORTIFY_SOURCE=2", cppflags)
+        for flag in ["-Wl,-z,relro", "-Wl,-z,now"]:
+            self.assertIn(flag, ldflags)
+
     def test_trimmed_files_absent(self):
         stdlib = os.path.join(self.lib_dir(), "python" + minor())
         self.assertTrue(os.path.exists(os.path.join(stdlib, "os.py")), stdlib)

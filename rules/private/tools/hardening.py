@@ -2,8 +2,8 @@
 
 In:  a directory tree, or a tar or wheel, holding ELF files (the interpreter, extension modules);
      which properties each file must have.
-Out: one line per ELF file with what it has (RELRO, BIND_NOW, PIE, NX stack, stack protector,
-     fortified functions); exit 1, naming each file and what it lacks, when one misses a required
+Out: one line per ELF file with what it has (+), lacks (-) or shows no sign of either (?):
+     RELRO, BIND_NOW, PIE, NX stack, stack protector, fortified functions, IBT; exit 1, naming each file and what it lacks, when one misses a required
      property. Nothing is written.
 
 What is read, from the ELF file alone (64-bit little-endian, as on x86_64):
@@ -12,12 +12,17 @@ What is read, from the ELF file alone (64-bit little-endian, as on x86_64):
   pie      an executable is ET_DYN, not ET_EXEC         (-fPIE -pie, gcc's default on Debian)
   nx       PT_GNU_STACK without the execute bit
   canary   it imports __stack_chk_fail                  (-fstack-protector-strong)
-  fortify  it imports a __*_chk function                (-D_FORTIFY_SOURCE=2 with -O)
+  fortify  it imports a __*_chk function                (-D_FORTIFY_SOURCE=2 or 3 with -O)
+  ibt      x86_64 only: every function it exports       (-fcf-protection)
+           begins with ENDBR64, the landing pad of Intel's indirect branch tracking
 A stack protector or fortified call appears only in code that has something to protect: a
 small module with no local array, or no call that fortify rewrites, has neither, built with the
-flags or not. So `canary` and `fortify` are required of the files named with --core (the
+flags or not. So `canary`, `fortify` and `ibt` are required of the files named with --core (the
 interpreter), where their absence can only mean the flags were missing; every ELF file must
-have relro, now, pie (executables) and nx.
+have relro, now, pie (executables) and nx. Not seen in the file: the IBT/SHSTK property notes
+(bookworm's crt1.o and crti.o lack them, so the linker drops them from every program),
+-fstack-clash-protection and the difference between _FORTIFY_SOURCE levels 2 and 3; the
+interpreter's own record of its flags (sysconfig's CONFIGURE_CFLAGS) is tested for those.
 
 Usage: hardening.py [--core GLOB ...] [--skip GLOB ...] [--quiet] TREE|FILE.tar|FILE.whl|ELF ...
 """
@@ -36,6 +41,8 @@ PF_X = 1
 DT_NULL, DT_BIND_NOW, DT_FLAGS, DT_FLAGS_1 = 0, 24, 30, 0x6FFFFFFB
 DF_BIND_NOW, DF_1_NOW, DF_1_PIE = 0x8, 0x1, 0x08000000
 SHT_DYNSYM = 11
+PT_LOAD, EM_X86_64, STT_FUNC, SHN_UNDEF = 1, 62, 2, 0
+ENDBR64 = b"\xf3\x0f\x1e\xfa"
 
 
 class NotElf(Exception):
@@ -48,7 +55,7 @@ def properties(data):
         raise NotElf()
     if data[4] != 2 or data[5] != 1:
         raise ValueError("only 64-bit little-endian ELF files are read")
-    (e_type, _, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum,
+    (e_type, e_machine, _, _, e_phoff, e_shoff, _, _, e_phentsize, e_phnum,
      e_shentsize, e_shnum, _) = struct.unpack_from("<HHIQQQIHHHHHH", data, 16)
     segments = [struct.unpack_from("<IIQQQQQQ", data, e_phoff + i * e_phentsize) for i in range(e_phnum)]
     kinds = {s[0]: s for s in segments}
@@ -67,6 +74,8 @@ def properties(data):
             elif tag == DT_BIND_NOW:
                 bind_now = True
     names = set()
+    exported = []  # the file offsets of the functions it defines and exports
+    loads = [(s[3], s[2], s[5]) for s in segments if s[0] == PT_LOAD]  # (vaddr, offset, filesz)
     sections = [struct.unpack_from("<IIQQQQIIQQ", data, e_shoff + i * e_shentsize) for i in range(e_shnum)] if e_shoff else []
     for sh in sections:
         if sh[1] != SHT_DYNSYM:
@@ -74,19 +83,25 @@ def properties(data):
         strtab = sections[sh[6]]
         str_off = strtab[4]
         for i in range(sh[5] // 24):
-            st_name = struct.unpack_from("<I", data, sh[4] + i * 24)[0]
+            st_name, st_info, _, st_shndx, st_value, _ = struct.unpack_from("<IBBHQQ", data, sh[4] + i * 24)
             end = data.index(b"\0", str_off + st_name)
             names.add(data[str_off + st_name:end].decode("ascii", "replace"))
+            if st_info & 0xF == STT_FUNC and st_shndx != SHN_UNDEF and st_value:
+                exported.extend(off + st_value - vaddr for vaddr, off, size in loads if vaddr <= st_value < vaddr + size)
     executable = PT_INTERP in kinds
     stack = kinds.get(PT_GNU_STACK)
-    return {
+    result = {
         "relro": PT_GNU_RELRO in kinds,
         "now": bool(dyn_flags & DF_BIND_NOW or dyn_flags_1 & DF_1_NOW or bind_now),
         "pie": e_type == ET_DYN if executable else True,
         "nx": stack is not None and not stack[1] & PF_X,
         "canary": "__stack_chk_fail" in names,
         "fortify": any(n.startswith("__") and n.endswith("_chk") and n != "__stack_chk_fail" for n in names),
-    }, executable
+    }
+    if e_machine == EM_X86_64:
+        # None: no exported function to look at (an executable linked without -export-dynamic).
+        result["ibt"] = all(data[o:o + 4] == ENDBR64 for o in exported) if exported else None
+    return result, executable
 
 
 def elf_files(path):
@@ -128,8 +143,9 @@ def check(paths, core, skip):
                 continue
             required = ["relro", "now", "pie", "nx"]
             if any(fnmatch.fnmatchcase(name, g) for g in core):
-                required += ["canary", "fortify"]
-            lines.append("%s: %s" % (name, " ".join(("+" if props[p] else "-") + p for p in sorted(props))))
+                required += ["canary", "fortify"] + (["ibt"] if "ibt" in props else [])
+            marks = {True: "+", False: "-", None: "?"}
+            lines.append("%s: %s" % (name, " ".join(marks[props[p]] + p for p in sorted(props))))
             missing = [p for p in required if not props[p]]
             if missing:
                 problems.append("%s: %s lacks %s" % (os.path.basename(path), name, ", ".join(missing)))
@@ -138,7 +154,7 @@ def check(paths, core, skip):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(usage=__doc__)
-    parser.add_argument("--core", action="append", default=[], help="glob of files that must also have canary and fortify")
+    parser.add_argument("--core", action="append", default=[], help="glob of files that must also have canary, fortify and (x86_64) ibt")
     parser.add_argument("--skip", action="append", default=[], help="glob of files not built here (vendored libraries)")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("paths", nargs="+")
@@ -153,7 +169,7 @@ def main(argv=None):
               "HARDENING): " + "; ".join(problems), file=sys.stderr)
         return 1
     print("hardening: %d ELF files, all with relro, now, pie, nx%s" % (
-        len(lines), " (and canary, fortify where required)" if args.core else ""))
+        len(lines), " (and canary, fortify, ibt where required)" if args.core else ""))
     return 0
 
 
