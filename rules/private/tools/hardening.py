@@ -14,7 +14,8 @@ What is read, from the ELF file alone (64-bit little-endian, as on x86_64):
   canary   it imports __stack_chk_fail                  (-fstack-protector-strong)
   fortify  it imports a __*_chk function                (-D_FORTIFY_SOURCE=2 or 3 with -O)
   ibt      x86_64 only: every function it exports       (-fcf-protection)
-           begins with ENDBR64, the landing pad of Intel's indirect branch tracking
+           begins with ENDBR64, the landing pad of Intel's indirect branch tracking (but
+           _start, _init and _fini, the C runtime's startup code from libc6-dev)
 A stack protector or fortified call appears only in code that has something to protect: a
 small module with no local array, or no call that fortify rewrites, has neither, built with the
 flags or not. So `canary`, `fortify` and `ibt` are required of the files named with --core (the
@@ -43,6 +44,9 @@ DF_BIND_NOW, DF_1_NOW, DF_1_PIE = 0x8, 0x1, 0x08000000
 SHT_DYNSYM = 11
 PT_LOAD, EM_X86_64, STT_FUNC, SHN_UNDEF = 1, 62, 2, 0
 ENDBR64 = b"\xf3\x0f\x1e\xfa"
+# The C runtime's startup code (crt1.o, crti.o), linked from libc6-dev, not compiled here; the
+# kernel jumps to _start, no indirect branch does.
+CRT_FUNCTIONS = {"_start", "_init", "_fini"}
 
 
 class NotElf(Exception):
@@ -85,9 +89,10 @@ def properties(data):
         for i in range(sh[5] // 24):
             st_name, st_info, _, st_shndx, st_value, _ = struct.unpack_from("<IBBHQQ", data, sh[4] + i * 24)
             end = data.index(b"\0", str_off + st_name)
-            names.add(data[str_off + st_name:end].decode("ascii", "replace"))
-            if st_info & 0xF == STT_FUNC and st_shndx != SHN_UNDEF and st_value:
-                exported.extend(off + st_value - vaddr for vaddr, off, size in loads if vaddr <= st_value < vaddr + size)
+            symbol = data[str_off + st_name:end].decode("ascii", "replace")
+            names.add(symbol)
+            if st_info & 0xF == STT_FUNC and st_shndx != SHN_UNDEF and st_value and symbol not in CRT_FUNCTIONS:
+                exported.extend((symbol, off + st_value - vaddr) for vaddr, off, size in loads if vaddr <= st_value < vaddr + size)
     executable = PT_INTERP in kinds
     stack = kinds.get(PT_GNU_STACK)
     result = {
@@ -100,7 +105,8 @@ def properties(data):
     }
     if e_machine == EM_X86_64:
         # None: no exported function to look at (an executable linked without -export-dynamic).
-        result["ibt"] = all(data[o:o + 4] == ENDBR64 for o in exported) if exported else None
+        result["ibt"] = None if not exported else not [n for n, o in exported if data[o:o + 4] != ENDBR64]
+        result["no_endbr64"] = sorted(n for n, o in exported if data[o:o + 4] != ENDBR64)
     return result, executable
 
 
@@ -141,12 +147,16 @@ def check(paths, core, skip):
             except (ValueError, struct.error, IndexError) as err:
                 problems.append("%s: %s: not a readable ELF file (%s)" % (path, name, err))
                 continue
+            no_endbr64 = props.pop("no_endbr64", [])
             required = ["relro", "now", "pie", "nx"]
             if any(fnmatch.fnmatchcase(name, g) for g in core):
                 required += ["canary", "fortify"] + (["ibt"] if "ibt" in props else [])
             marks = {True: "+", False: "-", None: "?"}
             lines.append("%s: %s" % (name, " ".join(marks[props[p]] + p for p in sorted(props))))
             missing = [p for p in required if not props[p]]
+            if "ibt" in missing and no_endbr64:
+                missing[missing.index("ibt")] = "ibt (%d exported functions do not begin with ENDBR64: %s)" % (
+                    len(no_endbr64), ", ".join(no_endbr64[:10]))
             if missing:
                 problems.append("%s: %s lacks %s" % (os.path.basename(path), name, ", ".join(missing)))
     return lines, problems
