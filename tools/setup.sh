@@ -52,6 +52,30 @@ if [[ "$(cat "$BUILDGRID/lock.sha256" 2>/dev/null)" != "$bg_want" ]]; then
   echo "$bg_want" >"$BUILDGRID/lock.sha256"
 fi
 
+# cosign, for the signed provenance that tests/e2e/image_test.sh pushes and verifies (`.push --
+# --attest-key`): Debian sid's package, a Go program that needs only glibc 2.34, fetched from this
+# machine's Debian mirror (its apt configuration, or PYIMAGE_DEBIAN_MIRROR) and checked against
+# this sha256 before it is unpacked into ~/.cache/rules_pyimage/cosign.
+COSIGN_DEB=pool/main/c/cosign/cosign_3.1.1-2_amd64.deb
+COSIGN_SHA256=d8622ebffce1d69197288fc030ff06a4c247af5507107f85c5a878870b686b23
+COSIGN_DIR="${PYIMAGE_COSIGN_DIR:-$HOME/.cache/rules_pyimage/cosign}"
+if [[ "$(cat "$COSIGN_DIR/deb.sha256" 2>/dev/null)" != "$COSIGN_SHA256" ]]; then
+  echo "setup: installing cosign into $COSIGN_DIR"
+  mirror="${PYIMAGE_DEBIAN_MIRROR:-$(python3 rules/private/tools/apt_sources.py | python3 -c 'import json, sys; print((json.load(sys.stdin)["archive"] or [""])[0])')}"
+  [[ -n "$mirror" ]] || { echo "setup: no Debian mirror in this machine's apt configuration; set PYIMAGE_DEBIAN_MIRROR" >&2; exit 1; }
+  tmp="$(mktemp -d)"
+  curl -fsS --retry 3 "$mirror/$COSIGN_DEB" -o "$tmp/cosign.deb" \
+    || { rm -rf "$tmp"; echo "setup: $COSIGN_DEB is not on the Debian mirror; update COSIGN_DEB and COSIGN_SHA256 in tools/setup.sh from sid's Packages index" >&2; exit 1; }
+  echo "$COSIGN_SHA256  $tmp/cosign.deb" | sha256sum -c --quiet - \
+    || { rm -rf "$tmp"; echo "setup: $COSIGN_DEB does not have the sha256 in tools/setup.sh; it is refused" >&2; exit 1; }
+  dpkg-deb -x "$tmp/cosign.deb" "$tmp/root"
+  rm -rf "$COSIGN_DIR"
+  mkdir -p "$COSIGN_DIR/bin"
+  mv "$tmp/root/usr/bin/cosign" "$COSIGN_DIR/bin/cosign"
+  rm -rf "$tmp"
+  echo "$COSIGN_SHA256" >"$COSIGN_DIR/deb.sha256"
+fi
+
 # The lint gate's linters (buildifier from npm, ruff from PyPI, shellcheck from apt), each pinned.
 tools/lint.sh --setup
 

@@ -64,7 +64,7 @@ def _builder_rootfs_impl(ctx):
     )
     return [
         DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out])),
-        BuilderInfo(rootfs = out, update_command = ctx.attr.update_command),
+        BuilderInfo(rootfs = out, lock = ctx.file.lock, update_command = ctx.attr.update_command),
     ]
 
 builder_rootfs = rule(
@@ -85,6 +85,7 @@ builder_rootfs(
 """,
     attrs = {
         "debs": attr.label_list(mandatory = True, allow_files = [".deb"], doc = "The builder's .deb files, usually `@REPO//:debs` of a `debian_packages` repository made from a builder lock."),
+        "lock": attr.label(allow_single_file = [".json"], doc = "The Debian lock the `debs` come from (`@REPO//:lock.json`), which the image's provenance names with its sha256; optional."),
         "links": attr.string_dict(default = BUILDER_LINKS, doc = "Links that maintainer scripts would have made: `{path in the builder: target}`, for example `{\"usr/bin/awk\": \"mawk\"}`."),
         "update_command": attr.string(default = "bazel run @rules_pyimage//third_party/debian:builder.update", doc = "The command that refreshes the builder's lock, named in errors about a missing header or tool."),
         "_tool": attr.label(default = "//rules/private/tools:builder_rootfs.py", allow_single_file = True, executable = True, cfg = "exec"),

@@ -229,9 +229,10 @@ cpython_build = rule(
     executable = True,
     doc = """Compiles CPython from its release tarball: configure, make, make install into `prefix`,
 inside the hermetic `builder` (its packages are the compile's whole filesystem; nothing of the
-host's compiler, headers or tools is used), with no network, hardened as Debian hardens its
-packages (`HARDENING_*` in `rules/private/common.bzl`: stack protector, `_FORTIFY_SOURCE=2`, full
-RELRO, PIE); the build fails, naming the file, if an ELF file lacks that hardening.
+host's compiler, headers or tools is used), with no network, hardened as Debian trixie and
+Fedora harden their packages (`HARDENING_*` in `rules/private/common.bzl`: stack protector, stack
+clash protection, `_FORTIFY_SOURCE=3`, `-fcf-protection`, full RELRO, PIE); the build fails,
+naming the file, if an ELF file lacks what can be seen of that hardening.
 
 The action removes what no image needs (`TRIM_ALWAYS`: test suites, idlelib, tkinter, turtledemo,
 ensurepip, the static libpython), fails naming the -dev package when a stdlib module that needs a

@@ -217,7 +217,18 @@ def _py_image_impl(ctx):
         execution_requirements = FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
-    sbom, provenance, attached = image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar)
+    sbom, provenance, attached = image_sbom(
+        ctx,
+        py,
+        info,
+        repo_tag,
+        layout,
+        digest,
+        base_tar,
+        base_removed[0] if base_removed else None,
+        venv_tar,
+        app_tar,
+    )
 
     # The size report: each layer's sizes and largest paths, as text and as an HTML chart.
     sizes = [ctx.actions.declare_file(ctx.label.name + ".sizes." + ext) for ext in ("txt", "html")]
@@ -286,6 +297,11 @@ _py_image = rule(
         "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
         "_check_libs": attr.label(default = "//rules/private/tools:check_libs", cfg = TOOL_CFG),
         "_sbom_tool": attr.label(default = "//rules/private/tools:make_sbom", cfg = TOOL_CFG),
+        # What the provenance names with a digest: the rules' sources, the lock of their own
+        # Python tools and the CPython version table.
+        "_rules_srcs": attr.label(default = "//rules:srcs"),
+        "_tools_lock": attr.label(default = "//third_party/python:tools.lock.txt", allow_single_file = True),
+        "_version_table": attr.label(default = "//toolchains:versions.bzl", allow_single_file = True),
         "_sizes_tool": attr.label(default = "//rules/private/tools:layer_sizes", cfg = TOOL_CFG),
         "_slim_tool": attr.label(default = "//rules/private/tools:slim_layer", cfg = TOOL_CFG),
         "optimize": attr.int(default = 0, values = [0, 1, 2]),

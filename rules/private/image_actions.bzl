@@ -105,7 +105,18 @@ def _built_arg(pair):
     """`WHEEL=SDIST` of a wheel built here, for make_sbom.py's --built."""
     return "%s=%s" % (pair[0].path, pair[1].path)
 
-def image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
+def _rules_src(f):
+    """`PATH_IN_THE_RULES=PATH` of one of rules_pyimage's sources, for make_sbom.py.
+
+    The first part is the same whatever the repository is called (rules_pyimage, rules_pyimage~
+    or rules_pyimage+), so Bazel 4 and Bazel 7 write the same provenance.
+    """
+    short = f.short_path
+    if short.startswith("../"):
+        short = short.split("/", 2)[2]
+    return "%s=%s" % (short, f.path)
+
+def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, venv_tar, app_tar):
     """The image's SPDX SBOM and in-toto provenance statement, and an OCI layout of both.
 
     Both are made from the image's layers and inputs; the layout holds them as artifacts whose
@@ -118,6 +129,8 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
       repo_tag: the image's name:tag.
       layout: the image's OCI layout.
       digest: the file holding its manifest digest.
+      base_tar: the base layer's tar, as the image holds it (after trim_base).
+      base_removed: trim_base's list of what it left out, or None.
       venv_tar: the venv layer's tar.
       app_tar: the app layer's tar.
 
@@ -136,7 +149,18 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
     args.add("--digest", digest)
     args.add("--epoch", str(SOURCE_DATE_EPOCH))
     args.add("--rules-version", RULES_VERSION)
-    args.add("--base", ctx.file.base)
+    args.add_all(ctx.files._rules_srcs, map_each = _rules_src, before_each = "--rules-src")
+    provenance_inputs = {
+        "--tools-lock": ctx.file._tools_lock,
+        "--version-table": ctx.file._version_table,
+        "--builder-lock": py.builder.lock,
+    }
+    for flag, f in provenance_inputs.items():
+        if f:
+            args.add(flag, f)
+    args.add("--base", base_tar)
+    if base_removed:
+        args.add("--base-removed", base_removed)
     args.add_all(debs, before_each = "--deb")
     args.add("--python-tar", py.runtime_tar)
     args.add("--python-version", py.version)
@@ -161,8 +185,15 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, venv_tar, app_tar):
         tool_python(ctx),
         arguments = [args],
         inputs = depset(
-            [layout, digest, ctx.file.base, py.runtime_tar, venv_tar, app_tar],
-            transitive = [debs, debian_locks, info.wheels, info.sdists, info.locks],
+            [layout, digest, base_tar, py.runtime_tar, venv_tar, app_tar] + ([base_removed] if base_removed else []),
+            transitive = [
+                debs,
+                debian_locks,
+                info.wheels,
+                info.sdists,
+                info.locks,
+                depset(ctx.files._rules_srcs + [f for f in provenance_inputs.values() if f]),
+            ],
         ),
         outputs = [sbom, provenance, attached],
         mnemonic = "ImageSbom",

@@ -9,7 +9,7 @@ for base in "$HERE/rules_pyimage" "$HERE/${TEST_WORKSPACE:-_}" "$PWD"; do
   [[ -e "$base/@@ARCHIVE@@" ]] && break
 done
 ARCHIVE="$base/@@ARCHIVE@@" LAYOUT="$base/@@LAYOUT@@" DIGEST="$(cat "$base/@@DIGEST@@")"
-ATTACHMENTS="@@ATTACHMENTS@@"
+ATTACHMENTS="@@ATTACHMENTS@@" PROVENANCE="@@PROVENANCE@@"
 
 if [[ "$MODE" == load ]]; then
   # Arguments go to the tool before `load`, for example: -- --root DIR --runtime runc. A first
@@ -31,7 +31,7 @@ if [[ "$MODE" == load ]]; then
 fi
 
 USAGE="push needs --repository HOST/NAME:TAG (for example: bazel run //app:image.push -- --repository 127.0.0.1:5000/app:v1)"
-REPOSITORY="" EXTRA=() INSPECT=() GLOBAL=() ATTACH=1
+REPOSITORY="" EXTRA=() INSPECT=() GLOBAL=() ATTACH=1 ATTEST_KEY="" COSIGN="${COSIGN:-cosign}" COSIGN_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --repository)
@@ -44,11 +44,25 @@ while [[ $# -gt 0 ]]; do
       GLOBAL+=(--registries.d "$2"); shift 2 ;;
     --registries.d=*) GLOBAL+=(--registries.d "${1#*=}"); shift ;;
     --no-attachments) ATTACH=0; shift ;;
+    # Sign the provenance with cosign: a DSSE envelope attached as cosign's attestation, which
+    # `cosign verify-attestation --type slsaprovenance1 --key KEY.pub` checks.
+    --attest-key)
+      [[ $# -ge 2 && -n "$2" ]] || { echo "ERROR: --attest-key has no value (cosign's private key file, or a KMS URI)" >&2; exit 2; }
+      ATTEST_KEY="$2"; shift 2 ;;
+    --attest-key=*) ATTEST_KEY="${1#*=}"; shift ;;
+    --cosign-arg)
+      [[ $# -ge 2 ]] || { echo "ERROR: --cosign-arg has no value" >&2; exit 2; }
+      COSIGN_ARGS+=("$2"); shift 2 ;;
+    --cosign-arg=*) COSIGN_ARGS+=("${1#*=}"); shift ;;
     *) EXTRA+=("$1"); shift ;;
   esac
 done
 [[ -n "$REPOSITORY" ]] || { echo "ERROR: $USAGE" >&2; exit 2; }
 command -v skopeo >/dev/null 2>&1 || { echo "ERROR: push needs skopeo (apt-get install skopeo)" >&2; exit 1; }
+if [[ -n "$ATTEST_KEY" ]] && ! command -v "$COSIGN" >/dev/null 2>&1; then
+  echo "ERROR: --attest-key needs cosign (2.x or 3.x) on PATH or in \$COSIGN; nothing was pushed" >&2
+  exit 1
+fi
 # Plain-http and self-signed registries: pass --dest-tls-verify=false (it is handed to skopeo).
 # Signing: --sign-by FINGERPRINT (GPG) or --sign-by-sigstore-private-key KEY go to skopeo copy.
 if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:$REF_NAME" "docker://$REPOSITORY" >&2; then
@@ -81,9 +95,34 @@ echo "pushed $REPOSITORY@$DIGEST"
 # sha256-<hex>.sbom / sha256-<hex>.provenance of the same repository, so that any registry takes
 # them and any client finds them by name; a registry with the OCI 1.1 referrers API also lists
 # them as the image's referrers.
-[[ "$ATTACH" == 1 && -n "$ATTACHMENTS" ]] || exit 0
 NAME="${REPOSITORY%@*}"
 [[ "${NAME##*/}" == *:* ]] && NAME="${NAME%:*}"
+
+# The provenance, signed: cosign wraps the built predicate in an in-toto statement whose subject
+# is the pushed digest, signs it as a DSSE envelope with the key, and attaches it (the tag
+# sha256-<hex>.att). Without a transparency log unless --cosign-arg says otherwise: the
+# signature is checked against the public key (`cosign verify-attestation --insecure-ignore-tlog`).
+if [[ -n "$ATTEST_KEY" ]]; then
+  predicate="$(mktemp)"
+  trap 'rm -f "$predicate"' EXIT
+  python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1]))["predicate"], sys.stdout, sort_keys=True)' \
+    "$base/$PROVENANCE" >"$predicate"
+  insecure=()
+  for a in "${EXTRA[@]}"; do
+    [[ "$a" == --dest-tls-verify=false ]] && insecure=(--allow-insecure-registry --allow-http-registry)
+  done
+  if [[ ${#COSIGN_ARGS[@]} -eq 0 ]]; then
+    COSIGN_ARGS=(--use-signing-config=false --tlog-upload=false)
+  fi
+  if ! "$COSIGN" attest --yes --key "$ATTEST_KEY" --type slsaprovenance1 --predicate "$predicate" \
+      "${insecure[@]}" "${COSIGN_ARGS[@]}" "$NAME@$DIGEST" >&2; then
+    echo "ERROR: the image was pushed, but cosign did not attach the signed provenance to $NAME@$DIGEST (see its message above)" >&2
+    exit 1
+  fi
+  echo "attested: $NAME@$DIGEST (SLSA provenance v1, DSSE, signed with $ATTEST_KEY)"
+fi
+
+[[ "$ATTACH" == 1 && -n "$ATTACHMENTS" ]] || exit 0
 for kind in sbom provenance; do
   dest="$NAME:${DIGEST/:/-}.$kind"
   if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$base/$ATTACHMENTS:$kind" "docker://$dest" >&2; then

@@ -19,6 +19,9 @@ def _image_runner_impl(ctx):
 
     # A push attaches the SBOM and provenance; only then are they built.
     attached = [image.attachments] if ctx.attr.mode == "push" else []
+
+    # And signs the provenance with cosign when asked (--attest-key).
+    provenance = [image.provenance] if ctx.attr.mode == "push" else []
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
@@ -28,6 +31,7 @@ def _image_runner_impl(ctx):
             "@@ARCHIVE@@": archive.short_path,
             "@@LAYOUT@@": layout.short_path,
             "@@ATTACHMENTS@@": attached[0].short_path if attached else "",
+            "@@PROVENANCE@@": provenance[0].short_path if provenance else "",
             "@@DIGEST@@": digest.short_path,
             "@@REPO_TAG@@": ctx.attr.repo_tag,
             # The layout's own tag: what it was made with, whatever name the push gives it.
@@ -39,7 +43,7 @@ def _image_runner_impl(ctx):
         },
         is_executable = True,
     )
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout] + attached))]
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout] + attached + provenance))]
 
 image_runner = rule(
     implementation = _image_runner_impl,

@@ -4,6 +4,7 @@ BuilderInfo = provider(
     doc = "The hermetic builder: the root filesystem that compiles run in (see `builder_rootfs`).",
     fields = {
         "rootfs": "(File) the builder's whole filesystem as one uncompressed tar",
+        "lock": "(File or None) the Debian lock its packages come from, for provenance",
         "update_command": "(str) the command that refreshes the lock it was made from, for messages",
     },
 )

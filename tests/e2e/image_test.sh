@@ -292,6 +292,39 @@ expect_in "$SCRATCH/pull-otherkey.log" "Invalid GPG signature"
 echo "ok: signed push: podman's policy takes the image signed by key A, refuses the unsigned one and the one signed by key B"
 gpgconf --kill gpg-agent 2>/dev/null || true
 unset GNUPGHOME
+# A push with --attest-key: cosign signs the built provenance as a DSSE envelope and attaches it;
+# `cosign verify-attestation` checks it with the public key, finds the image's digest as its
+# subject and the built predicate, and refuses it with another key.
+export COSIGN="${PYIMAGE_COSIGN:-$HOME/.cache/rules_pyimage/cosign/bin/cosign}" COSIGN_PASSWORD=""
+[[ -x "$COSIGN" ]] || fail "cosign is missing at $COSIGN (tools/setup.sh installs it)"
+mkdir -p "$SCRATCH/cosign-a" "$SCRATCH/cosign-b"
+(cd "$SCRATCH/cosign-a" && "$COSIGN" generate-key-pair >/dev/null 2>&1) || fail "cosign generate-key-pair failed"
+(cd "$SCRATCH/cosign-b" && "$COSIGN" generate-key-pair >/dev/null 2>&1) || fail "cosign generate-key-pair failed"
+push_as attested push-attested.log --attest-key "$SCRATCH/cosign-a/cosign.key"
+expect_in "$SCRATCH/push-attested.log" "attested: 127.0.0.1:$PORT/attested@$DIGEST (SLSA provenance v1, DSSE"
+verify_att() {
+  "$COSIGN" verify-attestation --key "$1" --type slsaprovenance1 --insecure-ignore-tlog \
+    --allow-http-registry --allow-insecure-registry "127.0.0.1:$PORT/$2@$DIGEST"
+}
+verify_att "$SCRATCH/cosign-a/cosign.pub" attested >"$SCRATCH/att.json" 2>"$SCRATCH/att.log" \
+  || { cat "$SCRATCH/att.log" >&2; fail "cosign verify-attestation refused the attested image"; }
+python3 - "$SCRATCH/att.json" "$BIN/app/image.provenance.json" "${DIGEST#sha256:}" <<'PY' || fail "the signed attestation is not the built provenance"
+import base64, json, sys
+envelope = json.loads(open(sys.argv[1]).readline())
+assert envelope["payloadType"] == "application/vnd.in-toto+json", envelope["payloadType"]
+statement = json.loads(base64.b64decode(envelope["payload"]))
+built = json.load(open(sys.argv[2]))
+assert statement["predicateType"] == "https://slsa.dev/provenance/v1", statement["predicateType"]
+assert [s["digest"]["sha256"] for s in statement["subject"]] == [sys.argv[3]], statement["subject"]
+assert statement["predicate"] == built["predicate"], "the signed predicate differs from the built one"
+PY
+if verify_att "$SCRATCH/cosign-b/cosign.pub" attested >/dev/null 2>"$SCRATCH/att-b.log"; then
+  fail "cosign verify-attestation took the attestation with another key"
+fi
+if verify_att "$SCRATCH/cosign-a/cosign.pub" unsigned >/dev/null 2>"$SCRATCH/att-none.log"; then
+  fail "cosign verify-attestation found an attestation on an image pushed without --attest-key"
+fi
+echo "ok: push --attest-key: cosign verify-attestation takes the signed provenance (DSSE, subject $DIGEST, the built predicate) with key A, refuses key B and an unattested image"
 # --repository with no value: the usage, exit 2 (not bash's "unbound variable").
 set +e
 bazel run "$DC" //app:image.push -- --repository >"$SCRATCH/push-novalue.log" 2>&1

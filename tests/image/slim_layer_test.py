@@ -103,6 +103,35 @@ class BaseTest(unittest.TestCase):
             if info.issym() and slim_layer._chain(before, info):
                 self.assertTrue(slim_layer._chain(after, info), "dangling: " + info.name)
 
+    def test_packages_left_out_whole_and_md5sums_that_hold(self):
+        # A package whose libraries all went goes whole (status, md5sums, documentation), so
+        # neither the SBOM nor a scanner lists it; the md5sums of the packages that stay list
+        # only files the base still holds.
+        kept, removed = slim_layer.slim_base(self.base, [("python.tar", self.python)], [], MULTIARCH)
+        status = "var/lib/dpkg/status.d/"
+        before = {n[len(status):] for n in names(self.base) if n.startswith(status) and not n.endswith(".md5sums")}
+        after = {n[len(status):] for n in names(kept) if n.startswith(status) and not n.endswith(".md5sums")}
+        gone = before - after
+        self.assertIn("libstdc++6", gone)
+        self.assertLessEqual(gone, {"libstdc++6", "libcrypt1", "libnsl2", "libtirpc3", "libgssapi-krb5-2",
+                                    "libkrb5-3", "libk5crypto3", "libkrb5support0", "libcom-err2", "libkeyutils1"})
+        self.assertIn("libc6", after)  # it lost its gconv modules, not its libraries
+        held = names(kept)
+        for name in gone:
+            self.assertNotIn("usr/share/doc/%s/copyright" % name, held)
+            self.assertIn(status + name, names(removed))
+        for info, data in kept:
+            if info.name.startswith(status) and info.name.endswith(".md5sums"):
+                for line in data.decode().splitlines():
+                    self.assertIn(line.split(None, 1)[1].lstrip("/"), held, info.name)
+                self.assertEqual(info.size, len(data), info.name)
+        libc6 = dict((i.name, d) for i, d in kept)[status + "libc6.md5sums"].decode()
+        self.assertNotIn("/gconv/", libc6)
+        self.assertIn("libc.so.6", libc6)
+        # base_keep of a package's library keeps the whole package.
+        kept, _ = slim_layer.slim_base(self.base, [("python.tar", self.python)], ["/" + LIBDIR + "/libstdc++.so.6*"], MULTIARCH)
+        self.assertIn(status + "libstdc++6", names(kept))
+
     def test_base_keep_brings_back_gconv_and_libstdcxx(self):
         kept, _ = slim_layer.slim_base(self.base, [("python.tar", self.python)], [LIBDIR + "/gconv/*", "/" + LIBDIR + "/libstdc++.so.6*"], MULTIARCH)
         kept = names(kept)

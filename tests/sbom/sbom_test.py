@@ -88,9 +88,19 @@ class SbomTest(unittest.TestCase):
         self.assertEqual(self.doc["creationInfo"]["created"], "1980-01-01T00:00:00Z")
 
     def test_every_debian_package_of_the_lock_with_its_hash(self):
+        # Every package of the lock that the base layer still holds (trim_base leaves out whole
+        # the packages whose libraries nothing links to: libstdc++6 here), none other.
         debs = {p["name"]: p for p in self.contained if any(u.startswith("pkg:deb/") for u in purls(p))}
-        lock = load(RUNTIME_LOCK)["packages"]
+        held = set()
+        with tarfile.open(LAYERS[0]) as tar:
+            for m in tar.getmembers():
+                if m.name.startswith("var/lib/dpkg/status.d/") and not m.name.endswith(".md5sums"):
+                    held.add(m.name.split("/")[-1])
+        lock = [p for p in load(RUNTIME_LOCK)["packages"] if p["name"] in held]
         self.assertEqual(sorted(debs), sorted(p["name"] for p in lock))
+        left_out = {p["name"] for p in load(RUNTIME_LOCK)["packages"]} - held
+        self.assertIn("libstdc++6", left_out)
+        self.assertNotIn("libc6", left_out)
         for entry in lock:
             pkg = debs[entry["name"]]
             self.assertEqual(pkg["versionInfo"], entry["version"], entry["name"])
@@ -114,9 +124,14 @@ class SbomTest(unittest.TestCase):
                 self.assertEqual(len(sha256_of(pkg) & hashes), 1, name)
         self.assertIn("markupsafe", [n for n, p in wheels.items() if p["SPDXID"] in generated])
 
+    def test_ids_are_unique(self):
+        ids = [p["SPDXID"] for p in self.doc["packages"]]
+        self.assertEqual(len(ids), len(set(ids)))
+
     def test_the_interpreter_and_its_source(self):
         python = self.by_id["SPDXRef-python-cpython-3.13.15"]
         self.assertIn(python, self.contained)
+        self.assertRegex(python["checksums"][0]["checksumValue"], r"^[0-9a-f]{64}$")
         self.assertIn("--prefix=/opt/pyimage/python", python["sourceInfo"])
         source = self.by_id["SPDXRef-source-cpython-3.13.15"]
         self.assertEqual(sha256_of(source), {CPYTHON_SHA256})
@@ -171,6 +186,12 @@ class ProvenanceTest(unittest.TestCase):
         for name, (_, hashes) in app_lock().items():
             self.assertEqual(len(hashes & digests), 1, name)
         self.assertIn("rules_pyimage", [d["name"] for d in deps])
+        rules = [d for d in deps if d["name"] == "rules_pyimage"][0]
+        self.assertRegex(rules["digest"]["sha256"], r"^[0-9a-f]{64}$")
+        names = [d["name"] for d in deps]
+        for name in ["lock of the hermetic builder's Debian packages", "lock of rules_pyimage's Python tools",
+                     "rules_pyimage's CPython version table (toolchains/versions.bzl)"]:
+            self.assertIn(name, names)
         for lock in (RUNTIME_LOCK, APP_LOCK):  # the locks themselves, by content
             with open(lock, "rb") as f:
                 self.assertIn(hashlib.sha256(f.read()).hexdigest(), digests, lock)

@@ -74,6 +74,7 @@ config_setting(
 builder_rootfs(
     name = "builder",
     debs = ["@{builder_repo}//:debs"],
+    lock = "@{builder_repo}//:lock.json",
     update_command = "{builder_update}",
 )
 """

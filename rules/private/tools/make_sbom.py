@@ -1,12 +1,15 @@
 """Writes an image's SBOM (SPDX 2.3 JSON) and its provenance (an in-toto statement with a SLSA
 provenance v1 predicate) from what the image is made of.
 
-In:  the image's manifest digest; the base layer tar (its dpkg status entries say which Debian
-     packages it holds) and the .deb files it was made from; the interpreter's runtime tar (its
+In:  the image's manifest digest; the base layer tar as the image holds it, after trim_base (its
+     dpkg status entries say which Debian packages it holds), the .deb files it was made from and
+     trim_base's list of what it left out (the packages it left out whole are not in the SBOM); the interpreter's runtime tar (its
      sysconfig gives the configure options), version, and source tarball URL and sha256; the venv
      layer tar (its .dist-info directories say which distributions it holds) and the wheels behind
      them, with the sdist each built wheel came from; the locks they were fetched by; the app
-     layer tar.
+     layer tar; for the provenance, rules_pyimage's sources (named by their digest), the
+     builder's Debian lock, the rules' tools lock and the CPython version table, and the VCS
+     revision a stamped build put in the image config.
 Out: the SBOM and the provenance statement, both reproducible: no clock (the creation time is
      SOURCE_DATE_EPOCH), no random identifier (the namespace is made from the image digest), keys
      and lists sorted; and an OCI layout of the two as artifacts attached to the image (OCI 1.1
@@ -19,7 +22,8 @@ given without a counterpart in the layers, or a layer entry without its file, is
 names it.
 
 Usage: make_sbom.py --name NAME --label LABEL --digest FILE --epoch N --rules-version V
-                    --base TAR [--deb FILE ...] --python-tar TAR --python-version V
+                    [--rules-src PATH=FILE ...] [--builder-lock F] [--tools-lock F] [--version-table F]
+                    --base TAR [--base-removed LIST] [--deb FILE ...] --python-tar TAR --python-version V
                     --python-source-url URL --python-source-sha256 HEX
                     --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] [--lock KIND=FILE ...]
                     --app TAR --app-label L
@@ -55,7 +59,13 @@ def normalize(name):
 
 
 def spdx_id(kind, name):
-    return "SPDXRef-%s-%s" % (kind, re.sub(r"[^A-Za-z0-9.-]", "-", name))
+    """SPDXRef-KIND-NAME. SPDX IDs allow letters, digits, `.` and `-` only: a name with any other
+    character (`+` in libstdc++6) has them replaced by `-` and gets the first 8 hex digits of its
+    sha256 appended, so that two names never share an ID (sbom() checks that they do not)."""
+    safe = re.sub(r"[^A-Za-z0-9.-]", "-", name)
+    if safe != name:
+        safe += "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return "SPDXRef-%s-%s" % (kind, safe)
 
 
 def same_names(in_layer, given, layer, files):
@@ -87,8 +97,22 @@ def pypi_purl(name, version):
     return "pkg:pypi/%s@%s" % (normalize(name), quote(version, safe=".-_~+!"))
 
 
-def base_packages(base_tar, debs):
-    """[package dict] of the Debian packages in the base layer (purls name its distribution)."""
+def left_out_packages(removed):
+    """The Debian packages that trim_base left out whole: their status entries in its list."""
+    if not removed:
+        return set()
+    with open(removed) as f:
+        return {m.group(1) for m in re.finditer(r"^\s*\d+\s+var/lib/dpkg/status\.d/([^/\s]+)$", f.read(), re.M)
+                if not m.group(1).endswith(".md5sums")}
+
+
+def base_packages(base_tar, debs, removed=None):
+    """([package dict] of the Debian packages in the base layer (purls name its distribution),
+    [(file name, sha256)] of the .deb files of the packages trim_base left out whole).
+
+    `debs` may hold more packages than the layer only where `removed` (trim_base's list of what
+    it left out) names their status entries: packages the image does not hold, which are inputs
+    of the build (the provenance lists them) but not contents (the SBOM does not)."""
     status, os_release = {}, ""
     with tarfile.open(base_tar) as tar:
         for m in tar.getmembers():
@@ -104,8 +128,13 @@ def base_packages(base_tar, debs):
     for path in debs:
         control = read_control(path)
         files[field(control, "Package")] = (path, field(control, "Version"))
+    left_out = set()
     if debs:
-        same_names(status, files, "base layer", ".deb files")
+        left_out = left_out_packages(removed)
+        stray = sorted(left_out & set(status))
+        if stray:
+            raise SbomError("trim_base's list says it left out %s, but the base layer holds its status" % stray)
+        same_names(status, {n: f for n, f in files.items() if n not in left_out}, "base layer", ".deb files")
     packages = []
     for name, control in sorted(status.items()):
         version, arch = field(control, "Version"), field(control, "Architecture")
@@ -117,7 +146,8 @@ def base_packages(base_tar, debs):
                 raise SbomError("%s: the base layer holds version %s, its .deb is %s" % (name, version, deb_version))
             pkg["sha256"], pkg["file"] = sha256_file(path), os.path.basename(path)
         packages.append(pkg)
-    return packages
+    gone = [(os.path.basename(files[n][0]), sha256_file(files[n][0])) for n in sorted(left_out & set(files))]
+    return packages, gone
 
 
 def config_args(python_tar):
@@ -224,6 +254,9 @@ def sbom(args, digest, debs, python, wheels, app_sha256):
         purl += "?download_url=" + quote(python["url"], safe="")
     packages.append(spdx_package(
         python_id, "CPython", python["version"], "APPLICATION", externalRefs=purl_ref(purl),
+        checksums=checksum(python["tar_sha256"]),
+        comment="The checksum is that of the interpreter's runtime tar as compiled, before the image "
+                "leaves out .pyc files of other optimisation levels.",
         sourceInfo="compiled from source by rules_pyimage in its hermetic builder: ./configure %s" % python["config_args"]))
     contains(python_id)
     if python["url"] and python["sha256"]:
@@ -252,6 +285,10 @@ def sbom(args, digest, debs, python, wheels, app_sha256):
     packages[-1].pop("versionInfo")
     contains(app_id)
 
+    ids = [p["SPDXID"] for p in packages]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise SbomError("two packages would share the SPDX ID %s" % ", ".join(twice))
     return {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
@@ -264,13 +301,40 @@ def sbom(args, digest, debs, python, wheels, app_sha256):
     }
 
 
-def provenance(args, digest, debs, python, wheels, app_sha256):
+def rules_digest(sources):
+    """sha256 of the sorted lines `SHA256  PATH` of rules_pyimage's sources (PATH=FILE pairs):
+    which rules built the image, whatever their version string says."""
+    lines = sorted("%s  %s\n" % (sha256_file(path), rel) for rel, path in sources)
+    return hashlib.sha256("".join(lines).encode()).hexdigest(), len(lines)
+
+
+def image_revision(layout):
+    """The VCS revision that a stamped build put in the image config's labels, or None."""
+    blobs = os.path.join(layout, "blobs", "sha256")
+
+    def blob(descriptor):
+        with open(os.path.join(blobs, descriptor["digest"].split(":", 1)[1])) as f:
+            return json.load(f)
+
+    with open(os.path.join(layout, "index.json")) as f:
+        manifest = blob(json.load(f)["manifests"][0])
+    labels = blob(manifest["config"]).get("config", {}).get("Labels") or {}
+    return labels.get("org.opencontainers.image.revision")
+
+
+def provenance(args, digest, debs, left_out_debs, python, wheels, app_sha256):
     deps = []
+    revision = image_revision(args.layout)
+    if revision:
+        deps.append({"name": "source", "digest": {"gitCommit": revision}})
     if python["url"] and python["sha256"]:
         deps.append({"name": python["url"].rsplit("/", 1)[-1], "uri": python["url"], "digest": {"sha256": python["sha256"]}})
     for d in debs:
         if "sha256" in d:
             deps.append({"name": d["file"], "uri": d["purl"], "digest": {"sha256": d["sha256"]}})
+    for name, sha256 in left_out_debs:  # inputs of the base, left out of the image by trim_base
+        deps.append({"name": name, "digest": {"sha256": sha256},
+                     "annotations": {"inImage": "no: trim_base left it out, nothing in the image links to it"}})
     for w in wheels:
         if "sdist" in w:
             deps.append({"name": w["sdist"]["file"], "uri": w["purl"], "digest": {"sha256": w["sdist"]["sha256"]}})
@@ -279,8 +343,23 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
     for kind, digest_of_lock in sorted((kind, sha256_file(path)) for kind, path in args.lock):
         deps.append({"name": kind, "digest": {"sha256": digest_of_lock}})
     deps.append({"name": "app layer of %s" % args.label, "digest": {"sha256": app_sha256}})
-    deps.append({"name": "rules_pyimage", "uri": "pkg:bazel/rules_pyimage@%s" % args.rules_version,
-                 "annotations": {"version": args.rules_version}})
+    for name, path in [("lock of the hermetic builder's Debian packages", args.builder_lock),
+                       ("lock of rules_pyimage's Python tools", args.tools_lock),
+                       ("rules_pyimage's CPython version table (toolchains/versions.bzl)", args.version_table)]:
+        if path:
+            deps.append({"name": name, "digest": {"sha256": sha256_file(path)}})
+    rules = {"name": "rules_pyimage", "uri": "pkg:bazel/rules_pyimage@%s" % args.rules_version,
+             "annotations": {"version": args.rules_version}}
+    if args.rules_src:
+        tree, count = rules_digest(args.rules_src)
+        rules["digest"] = {"sha256": tree}
+        rules["annotations"]["digestOf"] = (
+            "the sorted lines 'SHA256  PATH' of its %d source files (Starlark, templates, tools, "
+            "the CPython build payload)" % count)
+    deps.append(rules)
+    external = {"target": args.label, "repoTag": args.name}
+    if revision:
+        external["source"] = {"digest": {"gitCommit": revision}}
     return {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": args.name, "digest": {"sha256": digest}}],
@@ -288,7 +367,7 @@ def provenance(args, digest, debs, python, wheels, app_sha256):
         "predicate": {
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
-                "externalParameters": {"target": args.label, "repoTag": args.name},
+                "externalParameters": external,
                 "internalParameters": {"sourceDateEpoch": args.epoch, "python": python["version"],
                                        "configureArgs": python["config_args"]},
                 "resolvedDependencies": deps,
@@ -349,7 +428,13 @@ def main(argv=None):
     parser.add_argument("--digest", required=True, help="file holding sha256:HEX of the manifest")
     parser.add_argument("--epoch", type=int, required=True)
     parser.add_argument("--rules-version", required=True)
-    parser.add_argument("--base", required=True)
+    parser.add_argument("--rules-src", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),
+                        help="PATH=FILE: one of rules_pyimage's sources, for the provenance's digest of the rules")
+    parser.add_argument("--builder-lock", help="the Debian lock of the builder the interpreter was compiled in")
+    parser.add_argument("--tools-lock", help="the lock of the rules' own Python tools")
+    parser.add_argument("--version-table", help="the CPython version table (toolchains/versions.bzl)")
+    parser.add_argument("--base", required=True, help="the base layer as the image holds it")
+    parser.add_argument("--base-removed", help="trim_base's list of what it left out of the base")
     parser.add_argument("--deb", action="append", default=[])
     parser.add_argument("--python-tar", required=True)
     parser.add_argument("--python-version", required=True)
@@ -374,15 +459,16 @@ def main(argv=None):
             raise SbomError("%s does not hold a sha256 digest: %r" % (args.digest, digest[:80]))
         digest = digest[len("sha256:"):]
         built = dict(b.split("=", 1) for b in args.built)
-        debs = base_packages(args.base, args.deb)
+        debs, left_out_debs = base_packages(args.base, args.deb, args.base_removed)
         if args.python_source_sha256 and not re.fullmatch(r"[0-9a-f]{64}", args.python_source_sha256):
             raise SbomError("--python-source-sha256 %r is not a sha256" % args.python_source_sha256)
         python = {"version": args.python_version, "url": args.python_source_url,
-                  "sha256": args.python_source_sha256, "config_args": config_args(args.python_tar)}
+                  "sha256": args.python_source_sha256, "config_args": config_args(args.python_tar),
+                  "tar_sha256": sha256_file(args.python_tar)}
         wheels = venv_packages(args.venv, args.wheel, built)
         app_sha256 = sha256_file(args.app)
         write_json(args.sbom, sbom(args, digest, debs, python, wheels, app_sha256))
-        write_json(args.provenance, provenance(args, digest, debs, python, wheels, app_sha256))
+        write_json(args.provenance, provenance(args, digest, debs, left_out_debs, python, wheels, app_sha256))
         attachments(args.layout, args.attachments, [
             ("sbom", args.sbom, "application/spdx+json"),
             ("provenance", args.provenance, "application/vnd.in-toto+json"),

@@ -16,7 +16,10 @@ in dtar's order, so the result is as deterministic as the input):
         only iconv loads (nothing names them in DT_NEEDED). Never left out: the dynamic loader,
         libc, libgcc_s (glibc loads it itself for thread cancellation and backtraces), NSS modules
         (loaded by name from nsswitch.conf), and whatever matches a --keep pattern (with what it
-        needs in turn). Writes the list of what was left out, with sizes, to --removed.
+        needs in turn). A Debian package whose libraries all went goes whole: its other files,
+        its dpkg status and md5sums (so neither the SBOM nor a scanner lists it); a package that
+        stays has md5sums that list only what it still has. Writes the list of what was left
+        out, with sizes, to --removed.
 
 Usage: slim_layer.py pyc --optimize N [--sourceless] IN.tar OUT.tar
        slim_layer.py base --output OUT.tar --removed LIST.txt --multiarch TRIPLET [--keep GLOB ...]
@@ -129,13 +132,66 @@ def slim_base(entries, layers, keep, multiarch):
             seen.add(soname)
             for info in by_soname.get(soname, []):
                 take(info)
+    gone = _packages_gone(members, data_of, kept, candidate)
     # A directory stays while anything in it stays.
     for name in list(kept):
         parent = posixpath.dirname(name)
         while parent and parent in members and parent not in kept:
             kept.add(parent)
             parent = posixpath.dirname(parent)
-    return [(i, d) for i, d in entries if i.name in kept], [(i, d) for i, d in entries if i.name not in kept]
+    # A directory that held only what a package left out whole had is left out with it.
+    emptied = {posixpath.dirname(name) for name in gone}
+    while emptied:
+        parent = emptied.pop()
+        if parent in kept and members[parent].isdir() and not any(
+                posixpath.dirname(name) == parent for name in kept if name != parent):
+            kept.discard(parent)
+            emptied.add(posixpath.dirname(parent))
+    # The md5sums of a package that stays list only the files it still has.
+    out = []
+    for info, data in entries:
+        if info.name not in kept:
+            continue
+        if info.name.startswith(STATUS_DIR) and info.name.endswith(".md5sums"):
+            lines = data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+            still = [line for line in lines if _md5sums_path(line) in kept]
+            if len(still) != len(lines):
+                data = "".join(still).encode("utf-8", "surrogateescape")
+                info = dtar.entry(info.name, tarfile.REGTYPE, info.mode, info.mtime, data)[0]
+        out.append((info, data))
+    return out, [(i, d) for i, d in entries if i.name not in kept]
+
+
+STATUS_DIR = "var/lib/dpkg/status.d/"
+
+
+def _md5sums_path(line):
+    """The path of one line of a package's md5sums ("HEX  PATH"), without a leading /."""
+    parts = line.rstrip("\n").split(None, 1)
+    return parts[1].lstrip("/") if len(parts) == 2 else ""
+
+
+def _packages_gone(members, data_of, kept, candidate):
+    """Leaves out whole (removes from `kept`) each Debian package of the base whose libraries
+    were all left out: its other files (documentation, debugger scripts), its dpkg status and
+    md5sums, so that neither the SBOM nor a scanner reading the status lists a package the
+    image does not hold. A package known only by its status (no md5sums), or with no library,
+    stays. Returns the names left out this way."""
+    gone = set()
+    for name in sorted(members):
+        if not (name.startswith(STATUS_DIR) and name.endswith(".md5sums")) or name not in kept:
+            continue
+        lines = (data_of[name] or b"").decode("utf-8", "surrogateescape").splitlines()
+        files = [f for f in (_md5sums_path(line) for line in lines) if f in members]
+        libraries = [f for f in files if candidate(members[f])]
+        if not libraries or any(f in kept for f in libraries):
+            continue
+        status = name[:-len(".md5sums")]
+        for f in files + [name, status]:
+            if f in kept:
+                kept.discard(f)
+                gone.add(f)
+    return gone
 
 
 def main(argv=None):
