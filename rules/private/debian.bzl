@@ -8,7 +8,7 @@ load("//rules/private:providers.bzl", "DebianPackagesInfo", "DebianRootfsInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 
 _LOCK_TOOL = Label("//rules/private/tools:debian_lock.py")
-_APT_SOURCES = Label("//rules/private/tools:apt_sources")
+_APT_LOCK = Label("//rules/private/tools:apt_lock")
 
 def debian_lock(name, packages, lock, release = "bookworm", architecture = DEFAULT_PLATFORM.debian_architecture, **kwargs):
     """A Debian package lock: `NAME.update` rewrites it, `NAME_test` fails when it is stale; `NAME` is the lock itself, for `pyimage_outdated`.
@@ -48,7 +48,7 @@ def debian_lock(name, packages, lock, release = "bookworm", architecture = DEFAU
         tool = _LOCK_TOOL,
         files = {"--list": packages, "--lock": lock},
         args = ["--release=" + release, "--arch=" + architecture],
-        deps = [_APT_SOURCES],
+        deps = [_APT_LOCK],
         test_tags = ["requires-network"],
         **kwargs
     )

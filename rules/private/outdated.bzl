@@ -98,12 +98,14 @@ def pyimage_outdated(name, locks = [], builder_locks = [], tool_locks = [], imag
         name = name,
         srcs = [
             Label("//rules/private/tools:outdated.py"),
-            Label("//rules/private/tools:debian_lock.py"),
-            Label("//rules/private/tools:fetch_wheels.py"),
         ],
         main = Label("//rules/private/tools:outdated.py"),
         args = ["--manifest", "$(rootpath :%s.manifest)" % name],
         data = [":%s.manifest" % name],
-        deps = [Label("//rules/private/tools:apt_sources"), Label("@pyimage_tools//pip")],
+        deps = [
+            Label("//rules/private/tools:apt_lock"),
+            Label("//rules/private/tools:pypi_lock"),
+            Label("@pyimage_tools//pip"),
+        ],
         **kwargs
     )

@@ -21,6 +21,9 @@ def _pip_packages_impl(rctx):
     if not python:
         fail("pyimage_pip_packages %s: fetching needs the host's python3 with pip (the lock is fetched before any interpreter is built)" % rctx.name)
     tool = rctx.path(Label("//rules/private/tools:fetch_wheels.py"))
+
+    # The library it imports from its own directory: named here, so that a change fetches again.
+    rctx.path(Label("//rules/private/tools:pypi_lock.py"))
     args = [
         python,
         tool,

@@ -29,7 +29,7 @@ import re
 import sys
 import tempfile
 
-from rules.private.tools import debian_lock, fetch_wheels
+from rules.private.tools import apt_lock, pypi_lock
 
 SOURCE_SUITES = ["oldstable", "stable", "testing", "unstable"]
 
@@ -66,20 +66,20 @@ def debian_updates(locks, images, lines):
     found = []
     for (release, arch), group in sorted(by_target.items()):
         with tempfile.TemporaryDirectory(prefix="pyimage-outdated-apt.") as root:
-            apt = debian_lock.PrivateApt(root, release, arch)
+            apt = apt_lock.PrivateApt(root, release, arch)
             apt.update()
             for lock in group:
-                names, excluded = debian_lock.read_list(lock["source"])
-                old = debian_lock.read_lock(lock["lock"])
+                names, excluded = apt_lock.read_list(lock["source"])
+                old = apt_lock.read_lock(lock["lock"])
                 if old is None:
                     raise OutdatedError("%s is empty; make it with: %s" % (lock["lock_label"], lock["update"]))
-                new = debian_lock.resolve_lock(names, excluded, release, arch, apt)
+                new = apt_lock.resolve_lock(names, excluded, release, arch, apt)
                 before = {p["name"]: p for p in old["packages"]}
                 for p in new["packages"]:
                     b = before.get(p["name"])
                     if b is None or b["version"] == p["version"]:
                         continue
-                    is_security = p["suite"].endswith(debian_lock.SECURITY_SUFFIX)
+                    is_security = p["suite"].endswith(apt_lock.SECURITY_SUFFIX)
                     used = holders(images, "deb", p["name"]) if lock["role"] == "image" else []
                     found.append((0 if is_security else 1, p["name"], "  %s %s -> %s%s  (%s, lock %s)  %s  take it: %s" % (
                         p["name"], b["version"], p["version"], " [security]" if is_security else "",
@@ -108,7 +108,7 @@ def requirements(path):
                 req = Requirement(line)
             except InvalidRequirement as err:
                 raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err)) from err
-            found[fetch_wheels.normalize(req.name)] = (line, req.specifier)
+            found[pypi_lock.normalize(req.name)] = (line, req.specifier)
     return found
 
 
@@ -123,10 +123,10 @@ def releases(index, name, pinned):
 def python_updates(locks, images, lines):
     from pip._vendor.packaging.version import Version
     found = []
-    index = fetch_wheels.Index("3.13", ["any"], quiet=True) if locks else None
+    index = pypi_lock.Index("3.13", ["any"], quiet=True) if locks else None
     for lock in locks:
         with open(lock["lock"]) as f:
-            pins = fetch_wheels.parse_lock(f.read())
+            pins = pypi_lock.parse_lock(f.read())
         direct = requirements(lock["source"])
         for key, pin in sorted(pins.items()):
             pinned = Version(pin["version"])
@@ -134,7 +134,7 @@ def python_updates(locks, images, lines):
             if not versions or versions[0] <= pinned:
                 continue
             latest = versions[0]
-            used = holders(images, "pypi", fetch_wheels.normalize(pin["name"]).replace("_", "-"))
+            used = holders(images, "pypi", pypi_lock.normalize(pin["name"]).replace("_", "-"))
             where = affects(used, "the rules' own tools" if lock["role"] == "tools" else None)
             take = "%s -- --upgrade-package %s" % (lock["update"], pin["name"])
             if key in direct:
@@ -160,7 +160,7 @@ def python_updates(locks, images, lines):
 def debian_cpython_releases():
     """{minor: set of upstream versions} of Debian's python3.X source packages in SOURCE_SUITES."""
     with tempfile.TemporaryDirectory(prefix="pyimage-outdated-src.") as root:
-        apt = debian_lock.PrivateApt(root, "", "amd64", source_suites=SOURCE_SUITES)
+        apt = apt_lock.PrivateApt(root, "", "amd64", source_suites=SOURCE_SUITES)
         out = apt.run("update", "-q")
         if out.returncode != 0 or re.search(r"^E: ", out.stdout, re.M):
             raise OutdatedError("apt-get update of Debian's source indexes failed:\n%s" % out.stdout[-1500:])
@@ -231,7 +231,7 @@ def main(argv=None):
         python_updates([l for l in manifest["locks"] if l["kind"] == "wheel"], images, lines)
         if not args.no_cpython:
             cpython_updates(manifest["python_versions"], images, lines)
-    except (OutdatedError, debian_lock.LockError, fetch_wheels.FetchError, OSError, ValueError, KeyError) as err:
+    except (OutdatedError, apt_lock.LockError, pypi_lock.FetchError, OSError, ValueError, KeyError) as err:
         print("ERROR: outdated: %s" % err, file=sys.stderr)
         return 2
     checked = "%d locks (%s)" % (len(manifest["locks"]), ", ".join(l["label"] for l in manifest["locks"]))

@@ -1,10 +1,10 @@
-"""Unit tests of debian_lock's pure parts: the list, the digest, pruning and the change report."""
+"""Unit tests of apt_lock's pure parts: the list, the digest, pruning and the change report."""
 
 import os
 import tempfile
 import unittest
 
-from rules.private.tools import debian_lock as dl
+from rules.private.tools import apt_lock as dl
 
 
 def pkg(name, version="1", depends=(), provides=(), suite="bookworm"):
