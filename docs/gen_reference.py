@@ -1,18 +1,20 @@
 """docs/reference.md from the doc strings of rules_pyimage's public .bzl files.
 
-In:  the .bzl files of SOURCES (Starlark parses as Python); every public rule, macro, tag class,
+In:  the rules' sources (//rules:srcs; the .bzl files of SOURCES and those rules/defs.bzl loads
+     are read, as Python: Starlark parses as Python); every public rule, macro, tag class,
      provider and attribute there must have a doc string.
 Out: `update` writes docs/reference.md (under BUILD_WORKSPACE_DIRECTORY: the source tree);
      `check` fails, with a diff and the update command, when the committed file differs from
      what would be written, or when a public name has no doc string.
 
-Usage: gen_reference.py update|check --reference FILE --bzl PATH=FILE ... [--update-command CMD]
+Usage: gen_reference.py update|check --reference FILE --srcs PATH ... [--update-command CMD]
 """
 
 import argparse
 import ast
 import difflib
 import os
+import re
 import sys
 
 # (path in the repository, heading, the load line users write)
@@ -23,20 +25,14 @@ SOURCES = [
     ("rules/private/toolchain.bzl", "Toolchain rules (declared by the generated toolchains repository)", None),
     ("rules/private/providers.bzl", "Providers", 'load("@rules_pyimage//rules:defs.bzl", "CPythonInfo", ...)'),
 ]
-# The files behind rules/defs.bzl's re-exports.
-DEFS_FILES = [
-    "rules/private/builder.bzl",
-    "rules/private/cpython.bzl",
-    "rules/private/debian.bzl",
-    "rules/private/digests.bzl",
-    "rules/private/image.bzl",
-    "rules/private/listing.bzl",
-    "rules/private/outdated.bzl",
-    "rules/private/pex.bzl",
-    "rules/private/pip.bzl",
-    "rules/private/pytest.bzl",
-    "rules/private/wheel.bzl",
-]
+
+
+def defs_files(defs_text):
+    """The files behind rules/defs.bzl's re-exports: those it loads, but the ones SOURCES
+    documents under their own heading (the providers)."""
+    own = {path for path, _, _ in SOURCES}
+    loaded = re.findall(r'^load\("//([^:"]*):([^"]+\.bzl)"', defs_text, re.M)
+    return [p for p in ("%s/%s" % pair for pair in loaded) if p not in own]
 
 
 class Missing(Exception):
@@ -164,14 +160,16 @@ def generate(files):
         "",
     ]
     with open(files["rules/defs.bzl"]) as f:
-        public = exports(f.read())
+        defs_text = f.read()
+    public = exports(defs_text)
+    defs = defs_files(defs_text)
     for path, heading, load in SOURCES:
         out += ["## %s" % heading, ""]
         if load:
             out += ["    " + load, ""]
-        paths = DEFS_FILES if path == "rules/defs.bzl" else [path]
+        paths = defs if path == "rules/defs.bzl" else [path]
         for p in paths:
-            only = public if p in DEFS_FILES or p == "rules/private/providers.bzl" else None
+            only = public if p in defs or p == "rules/private/providers.bzl" else None
             with open(files[p]) as f:
                 out += document(p, f.read(), problems, only)
     if problems:
@@ -183,10 +181,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(usage=__doc__)
     parser.add_argument("mode", choices=["update", "check"])
     parser.add_argument("--reference", required=True)
-    parser.add_argument("--bzl", action="append", default=[], help="PATH=FILE: a source and where it is")
+    parser.add_argument("--srcs", nargs="+", default=[], help="the rules' sources (//rules:srcs), by their path in the repository")
     parser.add_argument("--update-command", default="bazel run //docs:reference.update")
     args = parser.parse_args(argv)
-    files = dict(b.split("=", 1) for b in args.bzl)
+    files = {p: p for p in args.srcs if p.endswith(".bzl")}
     try:
         want = generate(files)
     except Missing as err:

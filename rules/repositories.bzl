@@ -112,7 +112,8 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
     `pip download`).
 
     Args:
-      name: the repository; `@NAME//PACKAGE` is a package (name lowercased, `-` and `.` as `_`).
+      name: the repository; `@NAME//PACKAGE` is a package (name lowercased, `-` and `.` as `_`),
+        `@NAME//PACKAGE:whl` its wheel.
       lock: a lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`, so that errors can name
         its update command.
       python_version: the target's Python minor version, for example "3.13".

@@ -362,7 +362,8 @@ def py_image(
     build go after `--`; `--keep` first keeps the scratch build to look at).
 
     Args:
-      name: the image.
+      name: the image: `NAME` (the OCI layout), `NAME.tar`, `NAME.load`, `NAME.push`,
+        `NAME.verify`, and the output groups and targets described above.
       binary: the py_binary; its first-party sources go to /opt/<org>/app, its locked wheels into
         the venv at /opt/<org>/venv.
       main: the binary's main file; the entrypoint runs it as a module on the venv's python.
@@ -373,14 +374,16 @@ def py_image(
         is the registered rules_pyimage toolchain's default version. Its minor version must be
         the one the binary's wheels were fetched for.
       org: everything goes under /opt/<org>; must match the toolchain's prefix.
-      user: uid:gid the container runs as; never root.
+      user: who the container runs as: uid, uid:gid, name or name:group; root in any spelling
+        (`0`, `00:00`, `root`, group 0) is refused.
       env: extra environment variables (over PATH, PYTHONPATH, LANG, SSL_CERT_FILE, ...).
       workdir: the working directory (default /opt/<org>/app).
       cmd: arguments given to the entrypoint.
       ports: exposed ports ("8080" or "8080/tcp").
       labels: config labels.
       annotations: manifest annotations.
-      repo_tag: the name:tag in the docker-archive (default NAME:latest).
+      repo_tag: the name:tag in the docker-archive and for `load` (default NAME:latest);
+        letters, digits and `. _ - / : @` only.
       stamp: 1 stamps the image with the VCS revision and build time (labels
         org.opencontainers.image.revision and .created, and the config's `created`), 0 never,
         -1 (default) only when Bazel runs with `--stamp` (see `--config=release` in .bazelrc).
@@ -399,7 +402,9 @@ def py_image(
       trim_base: leave out of the base layer the shared libraries that no ELF file of the
         interpreter, the venv or the base itself needs (by DT_NEEDED, transitively), and glibc's
         gconv modules (only iconv loads them). The dynamic loader, libc, libgcc_s and NSS modules
-        always stay. The list of what was left out is `NAME.base_removed.txt` (in `:NAME.sizes`).
+        always stay. A Debian package whose libraries all go is left out whole (its other
+        files, dpkg status and md5sums), so that neither the SBOM nor a scanner lists it. The
+        list of what was left out is `NAME.base_removed.txt` (in `:NAME.sizes`).
         False keeps the base as it is.
       base_keep: paths or globs in the base to keep although nothing links to them (and what they
         link to), for code that loads them with dlopen: `["usr/lib/x86_64-linux-gnu/gconv/*"]`

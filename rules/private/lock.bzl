@@ -59,7 +59,7 @@ def lock_info(name, kind, lock, source, release = "", architecture = "", **kwarg
         **dict({"visibility": ["//visibility:public"]}, **kwargs)
     )
 
-def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None, deps = [], test_tags = [], **kwargs):
+def update_and_test(name, tool, files, inputs = {}, args = [], data = [], test_name = None, deps = [], test_tags = [], **kwargs):
     """Declares `NAME.update` (runs `tool update`) and the test (runs `tool check`).
 
     Both get `--FLAG=PATH` for each of `files` and `inputs`, then `args`, then `--update-command`
@@ -72,6 +72,7 @@ def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None,
         (under BUILD_WORKSPACE_DIRECTORY) and the test reads from its runfiles.
       inputs: {flag: label} that both only read.
       args: further arguments of both (shell-tokenised: quote values with spaces).
+      data: further files both read (for `$(rootpaths ...)` in `args`).
       test_name: the test (default `NAME_test`).
       deps: Python libraries both need.
       test_tags: tags of the test (for example `requires-network`).
@@ -82,7 +83,7 @@ def update_and_test(name, tool, files, inputs = {}, args = [], test_name = None,
     read = ["%s=$(rootpath %s)" % (flag, f) for flag, f in inputs.items()]
     in_tree = ["%s=%s" % (flag, package + "/" + f if package else f) for flag, f in files.items()]
     in_runfiles = ["%s=$(rootpath %s)" % (flag, f) for flag, f in files.items()]
-    common = dict(srcs = [tool], main = tool, data = files.values() + inputs.values(), deps = deps)
+    common = dict(srcs = [tool], main = tool, data = files.values() + inputs.values() + data, deps = deps)
     py_binary(name = name + ".update", args = ["update"] + in_tree + read + args + [command], **dict(common, **kwargs))
     py_test(
         name = test_name or name + "_test",

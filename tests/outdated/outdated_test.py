@@ -16,7 +16,7 @@ import sys
 import tempfile
 import unittest
 
-from rules.private.tools import debian_lock, outdated, wheel_lock
+from rules.private.tools import apt_lock, outdated, wheel_lock
 
 RUNTIME_TXT, RUNTIME_LOCK, REQUIREMENTS_IN, APP_LOCK, SBOM = sys.argv[1:6]
 del sys.argv[1:6]
@@ -90,9 +90,9 @@ class OutdatedTest(unittest.TestCase):
         self.assertRegex(report, r"1 security update pending")
 
     def test_current_locks_have_nothing_pending(self):
-        names, excluded = debian_lock.read_list(RUNTIME_TXT)
-        debian_lock.write_json_atomic(os.path.join(self.dir, "runtime.lock.json"),
-                                      debian_lock.resolve_lock(names, excluded, "bookworm", "amd64"))
+        names, excluded = apt_lock.read_list(RUNTIME_TXT)
+        apt_lock.write_json_atomic(os.path.join(self.dir, "runtime.lock.json"),
+                                      apt_lock.resolve_lock(names, excluded, "bookworm", "amd64"))
         wheel_lock.main(["update", "--requirements", os.path.join(self.dir, "requirements.in"),
                          "--lock", os.path.join(self.dir, "requirements.lock.txt"), "--update-command", PIP_UPDATE])
         rc, report = self.report(["3.13.15"], "--no-cpython")
