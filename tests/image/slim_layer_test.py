@@ -92,9 +92,19 @@ class BaseTest(unittest.TestCase):
                      "lib/x86_64-linux-gnu/libgcc_s.so.1", LIBDIR + "/libssl.so.3", LIBDIR + "/libsqlite3.so.0",
                      "etc/passwd", "etc/ssl/certs/ca-certificates.crt", "usr/share/zoneinfo/UTC"]:
             self.assertIn(must, names(kept))
-        # only libraries and gconv modules go; no directory that still holds something
+        # only libraries and gconv modules go, and the whole of a package whose libraries all
+        # went (its status, md5sums and the files they list); no directory that still holds
+        # something
+        status = "var/lib/dpkg/status.d/"
+        whole = set()
+        for info, data in self.base:
+            if info.name.startswith(status) and info.name.endswith(".md5sums") and info.name in gone:
+                whole |= {info.name, info.name[:-len(".md5sums")]}
+                whole |= {line.split(None, 1)[1].lstrip("/") for line in data.decode().splitlines()}
+        self.assertIn(status + "libstdc++6", whole)
         for n in gone:
-            self.assertTrue(n.startswith(LIBDIR + "/gconv") or re.search(r"\.so(\.[0-9.]+)?$", n), n)
+            self.assertTrue(n.startswith(LIBDIR + "/gconv") or re.search(r"\.so(\.[0-9.]+)?$", n) or n in whole
+                            or any(w.startswith(n + "/") for w in whole), n)
         self.assertRegex(self.check(kept), r"^\d+ ELF files, every needed library found")
         # every kept symlink that ended at a file in the base still does
         before = {i.name: i for i, _ in self.base}

@@ -158,6 +158,7 @@ def slim_base(entries, layers, keep, multiarch):
             if len(still) != len(lines):
                 data = "".join(still).encode("utf-8", "surrogateescape")
                 info = dtar.entry(info.name, tarfile.REGTYPE, info.mode, info.mtime, data)[0]
+                info.size = len(data)
         out.append((info, data))
     return out, [(i, d) for i, d in entries if i.name not in kept]
 
