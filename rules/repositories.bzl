@@ -40,8 +40,8 @@ def pyimage_register_toolchains(
       prefix: the install prefix inside images, `/opt/<org>/python`.
       configure_flags: extra ./configure flags for every version.
       optimizations: build with profile-guided optimisation (`--enable-optimizations`), trained
-        by a deterministic run so that the interpreter stays bit-reproducible; about 2.3 times
-        the compile time, a one-time cost with a shared cache (docs/toolchain.md).
+        by a deterministic run so that the interpreter stays bit-reproducible; it costs compile
+        time once per team with a shared cache (measured in docs/toolchain.md).
       lto: build with link-time optimisation (`--with-lto`).
       plain_versions: releases of `python_versions` compiled without PGO and LTO whatever
         `optimizations` and `lto` say: for example the old release of an upgrade path that only

@@ -394,7 +394,7 @@ def py_image(
         env (that fails, naming this attribute).
       pyc: which byte code the image holds. "one" (default): one .pyc per module, at `optimize`;
         CPython's install compiles each stdlib module at all three levels, and the interpreter
-        only reads one. "all": the stdlib keeps all three (about 9 MiB more), for a container in
+        only reads one. "all": the stdlib keeps all three (sizes in docs/image.md), for a container in
         which something runs `python -O` by hand. "sourceless": the .pyc takes the place of the
         .py in the interpreter and venv layers (the app keeps its sources); imports work the
         same, but a traceback through the stdlib or a wheel shows file and line number without
