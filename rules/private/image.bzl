@@ -357,7 +357,9 @@ def py_image(
     registry holds the same digest, and attaches the SBOM and provenance (OCI 1.1 artifacts with
     the image as `subject`, tagged `sha256-<hex>.sbom` and `.provenance`; `--no-attachments`
     leaves them out); `--sign-by FINGERPRINT` or `--sign-by-sigstore-private-key KEY` sign it,
-    `--registries.d DIR` says where signatures are stored. `bazel run :image.verify` rebuilds the image in a scratch
+    `--registries.d DIR` says where signatures are stored; `--attest-key KEY` has cosign sign the
+    provenance as a DSSE attestation (`cosign verify-attestation --type slsaprovenance1` checks
+    it; `--cosign-arg ARG` passes cosign more). `bazel run :image.verify` rebuilds the image in a scratch
     output base, with no cache, and fails unless the digest is the same (bazel flags for that
     build go after `--`; `--keep` first keeps the scratch build to look at).
 
