@@ -1,13 +1,14 @@
 """Compares an image's digests with the committed ones: the same commit, the same image, anywhere.
 
-In:  an OCI image layout (as py_image builds it), the names of its layers (base first), and the
-     committed digests file.
+In:  an OCI image layout (as py_image builds it) and the committed digests file. The layers are
+     named as the image's config history names them (`rules_pyimage: NAME`: base, python, venv,
+     one per package or group, app), or by --layer-names.
 Out: `check` passes when the manifest, config and every layer (compressed and uncompressed) have
      the committed digests; otherwise it names the layers and fields that differ and the command
      that records new digests on purpose, and exits 1. `update` rewrites the file (under
      BUILD_WORKSPACE_DIRECTORY). `list` prints what `update` would write.
 
-Usage: image_digests.py list|check|update --layout DIR --digests FILE --layer-names a,b,c
+Usage: image_digests.py list|check|update --layout DIR --digests FILE [--layer-names a,b,c]
                         [--label LABEL] [--update-command CMD]
 """
 
@@ -41,6 +42,12 @@ def digests(layout, names):
     config = blob(layout, config_digest)
     layers = [l["digest"] for l in manifest["layers"]]
     diff_ids = config["rootfs"]["diff_ids"]
+    if not names:
+        prefix = "rules_pyimage: "
+        names = [h.get("created_by", "") for h in config.get("history", [])]
+        if not all(n.startswith(prefix) for n in names):
+            raise ValueError("its config's history does not name every layer (give --layer-names)")
+        names = [n[len(prefix):] for n in names]
     if len(layers) != len(names) or len(diff_ids) != len(names):
         raise ValueError("%s has %d layers, but %d names were given (%s)" % (layout, len(layers), len(names), ",".join(names)))
     out = [("manifest", manifest_digest), ("config", config_digest)]
@@ -70,12 +77,12 @@ def main(argv=None):
     parser.add_argument("mode", choices=["list", "check", "update"])
     parser.add_argument("--layout", required=True)
     parser.add_argument("--digests", required=True)
-    parser.add_argument("--layer-names", required=True)
+    parser.add_argument("--layer-names", default="", help="default: the names in the config's history")
     parser.add_argument("--label", default="the image")
     parser.add_argument("--update-command", default="")
     args = parser.parse_args(argv)
     try:
-        got = digests(args.layout, args.layer_names.split(","))
+        got = digests(args.layout, [n for n in args.layer_names.split(",") if n])
     except (OSError, ValueError, KeyError) as err:
         sys.exit("ERROR: %s: not an image layout py_image made: %s" % (args.layout, err))
     if args.mode == "list":

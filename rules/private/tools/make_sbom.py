@@ -25,7 +25,7 @@ Usage: make_sbom.py --name NAME --label LABEL --digest FILE --epoch N --rules-ve
                     [--rules-src PATH=FILE ...] [--builder-lock F] [--tools-lock F] [--version-table F]
                     --base TAR [--base-removed LIST] [--deb FILE ...] --python-tar TAR --python-version V
                     --python-source-url URL --python-source-sha256 HEX
-                    --venv TAR [--wheel PATH ...] [--built WHEEL=SDIST ...] [--lock KIND=FILE ...]
+                    --venv TAR [--venv TAR ...] [--wheel PATH ...] [--built WHEEL=SDIST ...] [--lock KIND=FILE ...]
                     --app TAR --app-label L
                     --layout IMAGE_LAYOUT --sbom OUT --provenance OUT --attachments OUT_DIR
 """
@@ -180,14 +180,16 @@ def wheel_metadata(path):
         return name_and_version(whl.read(names[0]).decode("utf-8", "replace"))
 
 
-def venv_packages(venv_tar, wheels, built):
-    """[package dict] of the distributions installed in the venv layer, each with its wheel."""
+def venv_packages(venv_tars, wheels, built):
+    """[package dict] of the distributions installed in the venv layers (one, or one per package
+    and the venv's own), each with its wheel."""
     installed = {}
-    with tarfile.open(venv_tar) as tar:
-        for m in tar.getmembers():
-            if re.search(r"/site-packages/[^/]+\.dist-info/METADATA$", m.name) and m.isreg():
-                name, version = name_and_version(tar.extractfile(m).read().decode("utf-8", "replace"))
-                installed[normalize(name)] = (name, version)
+    for venv_tar in venv_tars:
+        with tarfile.open(venv_tar) as tar:
+            for m in tar.getmembers():
+                if re.search(r"/site-packages/[^/]+\.dist-info/METADATA$", m.name) and m.isreg():
+                    name, version = name_and_version(tar.extractfile(m).read().decode("utf-8", "replace"))
+                    installed[normalize(name)] = (name, version)
     by_name = {}
     for given in wheels:
         path = wheel_file(given)
@@ -440,7 +442,7 @@ def main(argv=None):
     parser.add_argument("--python-version", required=True)
     parser.add_argument("--python-source-url", required=True, help="empty when not known")
     parser.add_argument("--python-source-sha256", required=True, help="empty when not known")
-    parser.add_argument("--venv", required=True)
+    parser.add_argument("--venv", action="append", required=True, help="a venv layer (given once per layer)")
     parser.add_argument("--wheel", action="append", default=[])
     parser.add_argument("--built", action="append", default=[], help="WHEEL=SDIST: a wheel built from that sdist")
     parser.add_argument("--lock", action="append", default=[], type=lambda v: tuple(v.split("=", 1)),

@@ -8,7 +8,10 @@ In:  the venv path and the interpreter's path in the image, the wheels (files, o
 Out: one deterministic tar whose entries sit under the venv path: pyvenv.cfg, bin/python3 links to
      the interpreter, the packages in lib/pythonX.Y/site-packages, every module byte-compiled with
      checked-hash invalidation at the --optimize level and its image path recorded (no build
-     path).
+     path). With --part, one part of that tree: `own` is the venv's own files and no package,
+     `packages` the given wheels' files and nothing else (a per-package layer, or a group of
+     them: its bytes depend only on those wheels, the interpreter, the venv path and
+     --optimize, never on the image's other wheels).
 
 The wheels go into an empty tree first; the venv's own files (bin/python, bin/python3,
 bin/pythonX.Y, lib64, pyvenv.cfg) are made after them. A wheel that installs a file of one of those
@@ -17,7 +20,7 @@ replace the venv's interpreter, and a link made before it would have had the ins
 through it to the interpreter's path on the build host.
 
 Usage: make_venv.py --venv /opt/ORG/venv --python /opt/ORG/python/bin/python3 --mtime N
-                    --output F.tar [--optimize 0|1|2] [--wheel PATH ...]
+                    --output F.tar [--optimize 0|1|2] [--part all|own|packages] [--wheel PATH ...]
 """
 
 import argparse
@@ -45,6 +48,8 @@ def main(argv=None):
     parser.add_argument("--wheel", action="append", default=[])
     parser.add_argument("--optimize", type=int, choices=[0, 1, 2], default=0,
                         help="the optimisation level the image runs at (-O: 1, -OO: 2)")
+    parser.add_argument("--part", choices=["all", "own", "packages"], default="all",
+                        help="the whole venv (default), only its own files, or only the wheels' files")
     args = parser.parse_args(argv)
 
     minor = "python%d.%d" % sys.version_info[:2]
@@ -69,6 +74,10 @@ def main(argv=None):
         destination = SchemeDictionaryDestination(
             scheme, interpreter=os.path.join(args.venv, "bin", "python3"), script_kind="posix")
         wheels = sorted(w for spec in args.wheel for w in wheels_of(spec))
+        if args.part == "own" and wheels:
+            parser.error("--part own installs no wheel")
+        if args.part == "packages" and not wheels:
+            parser.error("--part packages needs a wheel")
         for wheel in wheels:
             with WheelFile.open(wheel) as source:
                 install(source=source, destination=destination,
@@ -80,11 +89,12 @@ def main(argv=None):
                          "the package, or leave the package out of the image." % (
                              os.path.basename(wheel), ", ".join("%s/%s" % (args.venv, n) for n in taken)))
         # The venv's own files, once nothing can be installed through them.
-        for name, target in sorted(links.items()):
-            os.symlink(target, os.path.join(venv, name))
-        with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
-            f.write("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n" % (
-                os.path.dirname(args.python), *sys.version_info[:3]))
+        if args.part != "packages":
+            for name, target in sorted(links.items()):
+                os.symlink(target, os.path.join(venv, name))
+            with open(os.path.join(venv, "pyvenv.cfg"), "w") as f:
+                f.write("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n" % (
+                    os.path.dirname(args.python), *sys.version_info[:3]))
 
         # Byte-compile as the image will see the files (checked-hash: no mtime in any .pyc), at
         # the one level the entrypoint runs.
@@ -94,7 +104,7 @@ def main(argv=None):
         if not ok:
             sys.exit("ERROR: a module in the venv does not compile (see above)")
         dtar.write_tar(root, args.output, args.mtime)
-        print("venv: %d wheels into %s" % (len(wheels), args.venv))
+        print("venv (%s): %d wheel%s into %s" % (args.part, len(wheels), "" if len(wheels) == 1 else "s", args.venv))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -50,8 +50,9 @@ class MakeVenvTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def run_venv(self, *wheels):
-        argv = ["--venv", "/opt/x/venv", "--python", self.python, "--mtime", "315532800", "--output", self.out]
+    def run_venv(self, *wheels, part="all", out=None):
+        argv = ["--venv", "/opt/x/venv", "--python", self.python, "--mtime", "315532800",
+                "--output", out or self.out, "--part", part]
         for wheel in wheels:
             argv += ["--wheel", wheel]
         make_venv.main(argv)
@@ -91,6 +92,41 @@ class MakeVenvTest(unittest.TestCase):
     def test_a_data_file_over_the_venv_configuration_is_refused(self):
         self.assert_refused(make_wheel(self.dir, "evil", {"evil-1.0.data/data/pyvenv.cfg": "home = /tmp\n"}),
                             "pyvenv.cfg")
+
+    def test_the_parts_add_up_to_the_whole_venv(self):
+        """The per-package layers and the venv's own layer hold, between them, every entry of the
+        single venv layer, byte for byte; a package's layer is the same whatever else is installed."""
+        one = make_wheel(self.dir, "one", {"one/__init__.py": "A = 1\n"}, "[console_scripts]\none = one:main\n")
+        two = make_wheel(self.dir, "two", {"two/__init__.py": "B = 2\n", "two/data.txt": "x"})
+
+        def entries(path):
+            with tarfile.open(path) as tar:
+                return {m.name: (m.type, m.mode, m.linkname, tar.extractfile(m).read() if m.isfile() else b"")
+                        for m in tar.getmembers()}
+
+        self.run_venv(one, two)
+        parts = {}
+        for name, wheels in [("own", []), ("one", [one]), ("two", [two])]:
+            out = os.path.join(self.dir, name + ".tar")
+            self.run_venv(*wheels, part="own" if name == "own" else "packages", out=out)
+            parts[name] = entries(out)
+        union = {}
+        for part in parts.values():
+            union.update(part)
+        self.assertEqual(entries(self.out), union)
+        self.assertNotIn("opt/x/venv/pyvenv.cfg", parts["one"])
+        self.assertNotIn("opt/x/venv/bin/python3", parts["two"])
+        self.assertFalse([n for n in parts["own"] if "site-packages/" in n])
+        alone = os.path.join(self.dir, "two-alone.tar")
+        self.run_venv(two, part="packages", out=alone)
+        with open(alone, "rb") as a, open(os.path.join(self.dir, "two.tar"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_a_packages_layer_takes_a_wheel_and_own_none(self):
+        with self.assertRaises(SystemExit):
+            self.run_venv(part="packages")
+        with self.assertRaises(SystemExit):
+            self.run_venv(make_wheel(self.dir, "one", {"one/__init__.py": ""}), part="own")
 
 
 if __name__ == "__main__":
