@@ -105,6 +105,7 @@ def _debian_rootfs_impl(ctx):
         DebianRootfsInfo(
             debs = depset(ctx.files.debs),
             locks = depset([d[DebianPackagesInfo].lock for d in ctx.attr.debs if DebianPackagesInfo in d]),
+            removed = None,
         ),
     ]
 

@@ -1,11 +1,10 @@
 """`image_digests_test`: an image's digests compared with committed ones, on every machine."""
 
 load("//rules/private:lock.bzl", "update_and_test")
-load("//rules/private:providers.bzl", "IMAGE_LAYER_NAMES")
 
 _TOOL = Label("//rules/private/tools:image_digests.py")
 
-def image_digests_test(name, image, digests, layer_names = IMAGE_LAYER_NAMES, **kwargs):
+def image_digests_test(name, image, digests, layer_names = [], **kwargs):
     """`NAME` fails unless `image` has the digests committed in `digests`; `NAME.update` records them.
 
     ```starlark
@@ -24,7 +23,9 @@ def image_digests_test(name, image, digests, layer_names = IMAGE_LAYER_NAMES, **
       name: the test; `NAME.update` is the `bazel run` target that rewrites `digests`.
       image: a `py_image`.
       digests: the committed file.
-      layer_names: the image's layers, base first, as `py_image` makes them.
+      layer_names: the image's layers, base first; by default the names `py_image` writes in
+        the image config's history (base, python, venv, `venv-<package>` or
+        `venv-group-<first package>` for each package layer, app).
       **kwargs: passed to both targets.
     """
     label = "//%s%s" % (native.package_name(), image) if image.startswith(":") else image
@@ -34,6 +35,6 @@ def image_digests_test(name, image, digests, layer_names = IMAGE_LAYER_NAMES, **
         tool = _TOOL,
         files = {"--digests": digests},
         inputs = {"--layout": image},
-        args = ["--layer-names=" + ",".join(layer_names), "'--label=%s'" % label],
+        args = (["--layer-names=" + ",".join(layer_names)] if layer_names else []) + ["'--label=%s'" % label],
         **kwargs
     )

@@ -6,8 +6,9 @@ load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text", "oci_ref_n
 load("//rules/private:image_actions.bzl", "FAST", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
 load("//rules/private:image_runner.bzl", "image_runner")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
-load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "IMAGE_LAYER_NAMES", "ImageInfo", "VenvLayersInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
+load("//rules/private:venv_layers.bzl", "FIXED_LAYERS", "HARD_LAYER_LIMIT", "VENV_MODES", "venv_layer_plan", "venv_layers_aspect", "venv_mode")
 
 # The interpreter flag of each optimisation level; the entrypoint runs with it.
 _OPTIMIZE_FLAGS = {0: [], 1: ["-O"], 2: ["-OO"]}
@@ -72,32 +73,49 @@ def _py_image_impl(ctx):
     for pattern in ctx.attr.base_keep:
         if not pattern or pattern.startswith("./") or ".." in pattern.split("/"):
             fail("py_image %s: base_keep has '%s'; give a path or glob in the base without ./ or .., for example \"usr/lib/x86_64-linux-gnu/gconv/*\"" % (ctx.label, pattern))
+    if ctx.attr.max_layers > HARD_LAYER_LIMIT or ctx.attr.max_layers <= FIXED_LAYERS:
+        fail("py_image %s: max_layers = %d; it must be more than %d (base, python, venv, app) and at most %d (overlay's limit: a container with more layers does not start). Packages beyond the budget are grouped, so a smaller max_layers always builds." % (ctx.label, ctx.attr.max_layers, FIXED_LAYERS, HARD_LAYER_LIMIT))
     optimize = ctx.attr.optimize
     mtime = str(SOURCE_DATE_EPOCH)
     repo_tag = ctx.attr.repo_tag or "%s:latest" % ctx.label.name
 
     # The venv and app layers run on the image's own interpreter, so every .pyc matches it.
     sourceless = ctx.attr.pyc == "sourceless"
-    venv_tar = ctx.actions.declare_file(ctx.label.name + (".venv_sources.tar" if sourceless else ".venv.tar"))
+    per_package = ctx.attr.venv_layers == "packages"
+    venv_tar = ctx.actions.declare_file(ctx.label.name + (".venv_sources.tar" if sourceless and not per_package else ".venv.tar"))
     venv_args = ctx.actions.args()
     venv_args.add("--venv", opt + "/venv")
     venv_args.add("--python", opt + "/python/bin/python3")
     venv_args.add("--mtime", mtime)
     venv_args.add("--optimize", str(optimize))
     venv_args.add("--output", venv_tar)
-    venv_args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
+    if per_package:
+        # The venv's own files only (pyvenv.cfg, the interpreter links); each package is a layer
+        # of its own, made once per wheel_library by venv_layers_aspect.
+        venv_args.add("--part", "own")
+    else:
+        venv_args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
     run_py_tool(
         ctx,
         ctx.attr._make_venv,
         py,
         arguments = [venv_args],
-        inputs = info.wheels,
+        inputs = [] if per_package else info.wheels,
         outputs = [venv_tar],
         mnemonic = "ImageVenv",
         # Sandboxed, unlike the other image actions: it unpacks what third parties wrote. It runs
         # only when a wheel changes, so the seconds the sandbox costs never fall on an app edit.
         progress_message = "Installing the wheels of %s into %s/venv" % (ctx.label, opt),
     )
+    package_layers = []
+    if per_package:
+        package_layers = venv_layer_plan(
+            ctx,
+            py,
+            ctx.attr.binary[VenvLayersInfo].packages.to_list(),
+            ctx.attr.max_layers,
+            ctx.attr.private_venv_mode,
+        )
 
     app_tar = ctx.actions.declare_file(ctx.label.name + ".app.tar")
     app_args = ctx.actions.args()
@@ -122,15 +140,23 @@ def _py_image_impl(ctx):
     # sources, with sourceless), and the base's libraries that nothing in the image links to.
     # The app layer's own ELF files, if any, are not looked at: an app change must not redo this.
     python_tar = py.runtime_tar if ctx.attr.pyc == "all" else slim_pyc(ctx, py.runtime_tar, "python", optimize, sourceless)
-    if sourceless:
+    if sourceless and not per_package:
         venv_tar = slim_pyc(ctx, venv_tar, "venv", optimize, True)
+    venv_tars = [venv_tar] + [layer.tar for layer in package_layers]
     base_tar, base_removed = ctx.file.base, []
-    if ctx.attr.trim_base:
-        base_tar, removed = slim_base(ctx, [python_tar, venv_tar], platform)
+    fleet_removed = getattr(ctx.attr.base[DebianRootfsInfo], "removed", None) if DebianRootfsInfo in ctx.attr.base else None
+    if fleet_removed:
+        # A fleet_base, trimmed for every image of the fleet: not trimmed again.
+        base_removed = [fleet_removed]
+    elif ctx.attr.trim_base:
+        base_tar, removed = slim_base(ctx, [python_tar] + venv_tars, platform)
         base_removed = [removed]
 
-    layers = zip(IMAGE_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
-    gzs = [layer_gzip(ctx, tar, name) for name, tar in layers]
+    # base < python < venv < (one layer per package or group) < app.
+    own = zip(IMAGE_LAYER_NAMES, [base_tar, python_tar, venv_tar, app_tar])
+    layers = own[:3] + [(layer.name, layer.tar) for layer in package_layers] + own[3:]
+    made = {layer.name: layer.blob for layer in package_layers}
+    gzs = [made[name] if name in made else layer_gzip(ctx, tar, name) for name, tar in layers]
 
     # Found at build time, not when the container starts: a library the interpreter or a wheel
     # needs that the base does not have.
@@ -149,9 +175,8 @@ def _py_image_impl(ctx):
             "--base-label",
             str(ctx.attr.base.label),
             python_tar.path,
-            venv_tar.path,
-        ],
-        inputs = [base_tar, python_tar, venv_tar],
+        ] + [t.path for t in venv_tars],
+        inputs = [base_tar, python_tar] + venv_tars,
         outputs = [libcheck],
         mnemonic = "ImageLibCheck",
         execution_requirements = FAST,
@@ -226,7 +251,7 @@ def _py_image_impl(ctx):
         digest,
         base_tar,
         base_removed[0] if base_removed else None,
-        venv_tar,
+        venv_tars,
         app_tar,
     )
 
@@ -277,7 +302,7 @@ def _py_image_impl(ctx):
 _py_image = rule(
     implementation = _py_image_impl,
     attrs = {
-        "binary": attr.label(mandatory = True, aspects = [binary_deps_aspect]),
+        "binary": attr.label(mandatory = True, aspects = [binary_deps_aspect, venv_layers_aspect]),
         "main": attr.label(mandatory = True, allow_single_file = [".py"]),
         "base": attr.label(mandatory = True, allow_single_file = [".tar"]),
         "python": attr.label(providers = [CPythonInfo]),
@@ -308,6 +333,10 @@ _py_image = rule(
         "pyc": attr.string(default = "one", values = ["one", "all", "sourceless"]),
         "trim_base": attr.bool(default = True),
         "base_keep": attr.string_list(),
+        "venv_layers": attr.string(default = "packages", values = ["packages", "single"]),
+        "max_layers": attr.int(default = 64),
+        # Set by the macro from optimize, pyc and venv_layers: venv_layers_aspect's parameter.
+        "private_venv_mode": attr.string(values = VENV_MODES),
     },
     **USES_TOOLCHAIN
 )
@@ -332,8 +361,10 @@ def py_image(
         pyc = "one",
         trim_base = True,
         base_keep = [],
+        venv_layers = "packages",
+        max_layers = 64,
         **kwargs):
-    """An OCI image of a py_binary: four layers, base OS < interpreter < venv < app.
+    """An OCI image of a py_binary: base OS < interpreter < venv < one layer per package < app.
 
     ```starlark
     load("@rules_pyimage//rules:defs.bzl", "py_image")
@@ -412,6 +443,18 @@ def py_image(
         link to), for code that loads them with dlopen: `["usr/lib/x86_64-linux-gnu/gconv/*"]`
         for an app that calls iconv, `["usr/lib/x86_64-linux-gnu/libstdc++.so.6*"]` for one that
         loads a C++ library through ctypes.
+      venv_layers: how the venv's packages are laid out. "packages" (default): each installed
+        distribution is a layer of its own (`venv-<name>`), made once per `wheel_library` for
+        every image that has it, whose bytes depend only on the wheel, the interpreter's version,
+        /opt/<org> and the .pyc mode: images that share a package share its layer digest, so a
+        registry stores it once and a lock bump re-pushes only the packages that moved. The
+        `venv` layer then holds only the venv's own files (pyvenv.cfg, the interpreter's links).
+        "single": every wheel in the one `venv` layer, as before (fewer layers; any package
+        change re-makes all of it).
+      max_layers: the image's layer budget (default 64; at most 125, overlay's limit). The base,
+        python, venv and app layers count; when the packages do not fit in the rest, they are
+        put in groups (`venv-group-<first package>`) by a hash of their name, so that a change
+        to one package re-makes one group and a package added or removed moves no other.
       **kwargs: common attributes (tags, visibility).
     """
     _py_image(
@@ -434,6 +477,9 @@ def py_image(
         pyc = pyc,
         trim_base = trim_base,
         base_keep = base_keep,
+        venv_layers = venv_layers,
+        max_layers = max_layers,
+        private_venv_mode = venv_mode(optimize, pyc) if venv_layers == "packages" else "",
         private_stamp_detect = select({
             str(Label("//rules/private:stamp_detect")): True,
             "//conditions:default": False,

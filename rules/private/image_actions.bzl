@@ -12,13 +12,15 @@ load("//rules/private:py_tool.bzl", "run_py_tool", "tool_python")
 # a one-line app change then rebuilds the image in about a second on top of Bazel's no-op.
 FAST = {"no-sandbox": "1"}
 
-def layer_gzip(ctx, tar, name):
+def layer_gzip(ctx, tar, name, py = None, tool = None):
     """The layer `name`'s tar, gzipped without a name or time in the header: the blob.
 
     Args:
-      ctx: the py_image rule's ctx.
+      ctx: the py_image rule's ctx (or venv_layers_aspect's).
       tar: the layer's uncompressed tar.
-      name: the layer's name (IMAGE_LAYER_NAMES), in the blob's file name.
+      name: the layer's name, in the blob's file name.
+      py: the CPythonInfo to run the tool on (default: the toolchain's; an aspect gives its own).
+      tool: the make_image py_tool (default: ctx.attr._image_tool).
 
     Returns:
       The .tar.gz File.
@@ -26,8 +28,8 @@ def layer_gzip(ctx, tar, name):
     gz = ctx.actions.declare_file("%s.%s.tar.gz" % (ctx.label.name, name))
     run_py_tool(
         ctx,
-        ctx.attr._image_tool,
-        tool_python(ctx),
+        tool or ctx.attr._image_tool,
+        py or tool_python(ctx),
         arguments = ["gzip", tar.path, gz.path],
         inputs = [tar],
         outputs = [gz],
@@ -37,15 +39,17 @@ def layer_gzip(ctx, tar, name):
     )
     return gz
 
-def slim_pyc(ctx, tar, name, optimize, sourceless):
+def slim_pyc(ctx, tar, name, optimize, sourceless, py = None, tool = None):
     """`tar` with one .pyc per module at `optimize` (in place of the .py with sourceless).
 
     Args:
-      ctx: the py_image rule's ctx.
+      ctx: the py_image rule's ctx (or venv_layers_aspect's).
       tar: the layer's tar (the interpreter's or the venv's).
       name: the layer's name, in the output's file name.
       optimize: 0, 1 or 2, the level the entrypoint runs at.
       sourceless: whether the .pyc replaces the .py.
+      py: the CPythonInfo to run the tool on (default: the toolchain's).
+      tool: the slim_layer py_tool (default: ctx.attr._slim_tool).
 
     Returns:
       The new tar.
@@ -54,8 +58,8 @@ def slim_pyc(ctx, tar, name, optimize, sourceless):
     args = ["pyc", "--optimize", str(optimize)] + (["--sourceless"] if sourceless else []) + [tar.path, out.path]
     run_py_tool(
         ctx,
-        ctx.attr._slim_tool,
-        tool_python(ctx),
+        tool or ctx.attr._slim_tool,
+        py or tool_python(ctx),
         arguments = args,
         inputs = [tar],
         outputs = [out],
@@ -116,7 +120,7 @@ def _rules_src(f):
         short = short.split("/", 2)[2]
     return "%s=%s" % (short, f.path)
 
-def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, venv_tar, app_tar):
+def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, venv_tars, app_tar):
     """The image's SPDX SBOM and in-toto provenance statement, and an OCI layout of both.
 
     Both are made from the image's layers and inputs; the layout holds them as artifacts whose
@@ -131,7 +135,7 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, 
       digest: the file holding its manifest digest.
       base_tar: the base layer's tar, as the image holds it (after trim_base).
       base_removed: trim_base's list of what it left out, or None.
-      venv_tar: the venv layer's tar.
+      venv_tars: the venv layers' tars (one, or the venv's own and one per package or group).
       app_tar: the app layer's tar.
 
     Returns:
@@ -168,7 +172,7 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, 
     # Empty for a cpython_build that does not say (the SBOM then says NOASSERTION).
     args.add("--python-source-url", py.source_urls[0] if py.source_urls else "")
     args.add("--python-source-sha256", py.source_sha256 or "")
-    args.add("--venv", venv_tar)
+    args.add_all(venv_tars, before_each = "--venv")
     args.add_all(info.wheels, before_each = "--wheel", expand_directories = False)
     args.add_all(info.built, map_each = _built_arg, before_each = "--built")
     args.add_all(debian_locks, format_each = "--lock=Debian package lock=%s")
@@ -185,7 +189,7 @@ def image_sbom(ctx, py, info, repo_tag, layout, digest, base_tar, base_removed, 
         tool_python(ctx),
         arguments = [args],
         inputs = depset(
-            [layout, digest, base_tar, py.runtime_tar, venv_tar, app_tar] + ([base_removed] if base_removed else []),
+            [layout, digest, base_tar, py.runtime_tar, app_tar] + venv_tars + ([base_removed] if base_removed else []),
             transitive = [
                 debs,
                 debian_locks,

@@ -30,6 +30,7 @@ DebianRootfsInfo = provider(
     fields = {
         "debs": "(depset[File]) the .deb files, each fetched by its lock's sha256",
         "locks": "(depset[File]) the locks they were fetched by (from `DebianPackagesInfo`)",
+        "removed": "(File or None) when the base was trimmed for several images (`fleet_base`): the list of what the trim left out; a py_image does not trim such a base again",
     },
 )
 
@@ -83,6 +84,13 @@ BinaryDepsInfo = provider(
     },
 )
 
+VenvLayersInfo = provider(
+    doc = "What `venv_layers_aspect` collects below a py_binary: one entry per wheel_library, with its own venv layer.",
+    fields = {
+        "packages": "(depset[struct(name: str, label: Label, whl: File, python: str, tar: File or None, blob: File or None)]) each wheel_library below: its name, label and wheel; `python` is `VERSION PREFIX` of the interpreter its layer was made for, `tar` and `blob` its layer (None when the aspect made none)",
+    },
+)
+
 LockInfo = provider(
     doc = "A lock made by `debian_lock` or `wheel_lock`, for `pyimage_outdated`.",
     fields = {
@@ -96,8 +104,10 @@ LockInfo = provider(
 )
 
 # The layers of every py_image, base first: ordered by how often they change, so that an app
-# change rebuilds and pushes only the last. Each consumer (the load/push scripts, the digests
-# test, the size report) reads the names from here or from ImageInfo.layers.
+# change rebuilds and pushes only the last. With per-package layers (py_image's venv_layers),
+# one layer per package or group (`venv-<name>`, `venv-group-<name>`) comes between venv and
+# app. Each consumer (the load/push scripts, the digests test, the size report) reads the names
+# from ImageInfo.layers or from the image config's history.
 IMAGE_LAYER_NAMES = ["base", "python", "venv", "app"]
 
 ImageInfo = provider(
@@ -107,7 +117,7 @@ ImageInfo = provider(
         "archive": "(File) the same image as a docker-archive tar (`podman load -i`)",
         "digest": "(File) a text file holding the manifest digest, `sha256:<hex>`",
         "repo_tag": "(str) the name:tag in the docker-archive (`NAME:latest` unless py_image's `repo_tag` says otherwise)",
-        "layers": "(list[struct(name: str, tar: File, blob: File)]) the layers, base first: each one's name (IMAGE_LAYER_NAMES), uncompressed tar and gzipped blob",
+        "layers": "(list[struct(name: str, tar: File, blob: File)]) the layers, base first: each one's name (IMAGE_LAYER_NAMES, with `venv-<package>` layers between venv and app), uncompressed tar and gzipped blob",
         "sbom": "(File) the SPDX 2.3 SBOM (JSON)",
         "provenance": "(File) the in-toto statement with a SLSA provenance predicate",
         "attachments": "(File) tree artifact: an OCI layout of the SBOM and provenance as artifacts whose subject is the image (what `.push` attaches)",

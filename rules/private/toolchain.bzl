@@ -7,6 +7,7 @@ rules_python later changes the load below and nothing else.
 
 load("@bazel_tools//tools/python:toolchain.bzl", _py_runtime_pair = "py_runtime_pair")
 load("//rules/private:providers.bzl", "CPythonInfo")
+load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "tool_python")
 
 def _pyimage_python_toolchain_impl(ctx):
     return [platform_common.ToolchainInfo(cpython = ctx.attr.cpython[CPythonInfo])]
@@ -53,6 +54,17 @@ compiled once per build, on Bazel 4 and Bazel 7 alike.""",
     attrs = {
         "build": attr.label(mandatory = True, cfg = "exec", providers = [CPythonInfo, PyRuntimeInfo], doc = "The `cpython_build` to build in the exec configuration and forward."),
     },
+)
+
+def _current_cpython_impl(ctx):
+    return [tool_python(ctx)]
+
+current_cpython = rule(
+    implementation = _current_cpython_impl,
+    doc = """The CPythonInfo of the registered rules_pyimage toolchain, as a target: for an aspect,
+which cannot resolve toolchains on Bazel 4, to reach the interpreter every image and tool of the
+build shares (`venv_layers_aspect`).""",
+    **USES_TOOLCHAIN
 )
 
 def _python_version_flag_impl(ctx):

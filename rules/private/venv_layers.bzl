@@ -1,0 +1,166 @@
+"""Per-package venv layers: each wheel installed on its own, once per wheel_library, so that the
+same package is the same layer (and blob digest) in every image of a monorepo.
+
+`venv_layers_aspect` runs on the wheel_library targets below a py_image's binary and makes each
+one's layer there, not in the image: two images that share a package share the action, its
+cache entry and its output. Its parameter `private_venv_mode` (set by the py_image macro from
+`optimize` and `pyc`) says which .pyc files the layer holds; the interpreter is the registered
+toolchain's. An image whose interpreter is another version makes its own layers with the same
+action (`package_layer`): the same bytes, only not shared between images.
+
+`venv_layer_plan` turns an image's packages into its layers under `max_layers`.
+"""
+
+load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH")
+load("//rules/private:image_actions.bzl", "layer_gzip", "slim_pyc")
+load("//rules/private:providers.bzl", "CPythonInfo", "VenvLayersInfo", "WheelInfo")
+load("//rules/private:py_tool.bzl", "TOOL_CFG", "run_py_tool")
+
+# The values of `private_venv_mode`: the optimisation level, and "s" for sourceless. "" makes no
+# layer (the image has one venv layer).
+VENV_MODES = ["", "0", "1", "2", "0s", "1s", "2s"]
+
+# The layers of a py_image that are not packages: base, python, the venv's own files, app.
+FIXED_LAYERS = 4
+
+# Above this many layers, overlay mounts fail (the kernel's page of mount options; Docker says
+# "max depth exceeded"). An image never has more.
+HARD_LAYER_LIMIT = 125
+
+def venv_mode(optimize, pyc):
+    """The aspect's `private_venv_mode` for a py_image's `optimize` and `pyc`."""
+    return "%d%s" % (optimize, "s" if pyc == "sourceless" else "")
+
+def python_key(py):
+    """What a package layer's bytes depend on in the interpreter: its version and prefix."""
+    return "%s %s" % (py.version, py.prefix)
+
+def venv_path(py):
+    """/opt/<org>/venv for an interpreter installed at /opt/<org>/python."""
+    return py.prefix.rsplit("/", 1)[0] + "/venv"
+
+def package_layer(ctx, py, wheels, name, mode, tools):
+    """A layer holding `wheels` installed into the venv, and its blob.
+
+    Args:
+      ctx: the rule's or aspect's ctx (the outputs are named after its label).
+      py: the CPythonInfo the layer is for; its .pyc files are compiled by it.
+      wheels: the wheel Files (or directories holding one).
+      name: the layer's name, in its files' names.
+      mode: a value of VENV_MODES but "".
+      tools: struct(make_venv, slim, image) of py_tool targets.
+
+    Returns:
+      struct(tar, blob).
+    """
+    sourceless = mode.endswith("s")
+    optimize = mode[0]
+    tar = ctx.actions.declare_file("%s.%s%s.tar" % (ctx.label.name, name, "_sources" if sourceless else ""))
+    args = ctx.actions.args()
+    args.add("--part", "packages")
+    args.add("--venv", venv_path(py))
+    args.add("--python", py.prefix + "/bin/python3")
+    args.add("--mtime", str(SOURCE_DATE_EPOCH))
+    args.add("--optimize", optimize)
+    args.add("--output", tar)
+    args.add_all(wheels, before_each = "--wheel", expand_directories = False)
+    run_py_tool(
+        ctx,
+        tools.make_venv,
+        py,
+        arguments = [args],
+        inputs = wheels,
+        outputs = [tar],
+        mnemonic = "ImageVenvLayer",
+        progress_message = "Installing %s into the venv layer %s" % (ctx.label, name),
+    )
+    if sourceless:
+        tar = slim_pyc(ctx, tar, name, int(optimize), True, py = py, tool = tools.slim)
+    return struct(tar = tar, blob = layer_gzip(ctx, tar, name, py = py, tool = tools.image))
+
+def _tools(attr):
+    return struct(make_venv = attr._make_venv, slim = attr._slim_tool, image = attr._image_tool)
+
+def _venv_layers_aspect_impl(target, ctx):
+    below = [d[VenvLayersInfo].packages for d in getattr(ctx.rule.attr, "deps", []) if VenvLayersInfo in d]
+    mode = ctx.attr.private_venv_mode
+    if WheelInfo not in target or not mode:
+        return [VenvLayersInfo(packages = depset(transitive = below))]
+    py = ctx.attr._python[CPythonInfo]
+    whl = target[WheelInfo].whl
+    layer = None
+    if target[WheelInfo].python_version in ("", py.minor):
+        layer = package_layer(ctx, py, [whl], "venv_layer_" + mode, mode, _tools(ctx.attr))
+    package = struct(
+        name = target.label.name,
+        label = target.label,
+        whl = whl,
+        python = python_key(py),
+        tar = layer.tar if layer else None,
+        blob = layer.blob if layer else None,
+    )
+    return [VenvLayersInfo(packages = depset([package], transitive = below))]
+
+TOOL_ATTRS = {
+    "_make_venv": attr.label(default = "//rules/private/tools:make_venv", cfg = TOOL_CFG),
+    "_slim_tool": attr.label(default = "//rules/private/tools:slim_layer", cfg = TOOL_CFG),
+    "_image_tool": attr.label(default = "//rules/private/tools:make_image", cfg = TOOL_CFG),
+}
+
+venv_layers_aspect = aspect(
+    implementation = _venv_layers_aspect_impl,
+    attr_aspects = ["deps"],
+    attrs = dict(
+        TOOL_ATTRS,
+        private_venv_mode = attr.string(values = VENV_MODES),
+        _python = attr.label(default = "//rules/private:current_cpython", providers = [CPythonInfo]),
+    ),
+)
+
+def venv_layer_plan(ctx, py, packages, max_layers, mode):
+    """The package layers of one image, in order, at most `max_layers - FIXED_LAYERS` of them.
+
+    One layer per package while they fit; past that, packages are put in groups by a hash of
+    their name, so that a change to one package remakes one group, and a package added or
+    removed moves no other. A package's layer comes from the aspect when it was made for this
+    image's interpreter, else it is made here (the same bytes).
+
+    Args:
+      ctx: the py_image rule's ctx.
+      py: the image's CPythonInfo.
+      packages: the VenvLayersInfo packages below the binary, as a list.
+      max_layers: the image's layer budget.
+      mode: the image's venv mode (VENV_MODES).
+
+    Returns:
+      [struct(name, tar, blob, packages: [str])], in the order the image stacks them.
+    """
+    slots = max_layers - FIXED_LAYERS
+    by_name = {}
+    for p in packages:
+        other = by_name.setdefault(p.name, p)
+        if other.label != p.label:
+            fail("py_image %s: two packages below %s are named %s: %s and %s; a venv holds one of each (rename one wheel_library, or drop one)" % (ctx.label, ctx.attr.binary.label, p.name, other.label, p.label))
+    names = sorted(by_name)
+    tools = _tools(ctx.attr)
+    if len(names) <= slots:
+        groups = [[n] for n in names]
+    else:
+        buckets = {}
+        for n in names:
+            buckets.setdefault(hash(n) % slots, []).append(n)
+        groups = sorted(buckets.values())
+    layers = []
+    for group in groups:
+        if len(group) == 1:
+            p = by_name[group[0]]
+            name = "venv-" + p.name
+            if p.tar and p.python == python_key(py):
+                layers.append(struct(name = name, tar = p.tar, blob = p.blob, packages = group))
+                continue
+            made = package_layer(ctx, py, [p.whl], name, mode, tools)
+        else:
+            name = "venv-group-" + group[0]
+            made = package_layer(ctx, py, [by_name[n].whl for n in group], name, mode, tools)
+        layers.append(struct(name = name, tar = made.tar, blob = made.blob, packages = group))
+    return layers
