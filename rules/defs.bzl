@@ -1,7 +1,7 @@
 """Public API of rules_pyimage.
 
 ```starlark
-load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "image_digests_test", "py_image", "py_pex_binary", "py_pytest_test", "pyimage_outdated", "tar_listing_test", "wheel_lock")
+load("@rules_pyimage//rules:defs.bzl", "builder_rootfs", "cpython_build", "debian_lock", "debian_rootfs", "fleet_base", "image_digests_test", "py_image", "py_image_fleet", "py_pex_binary", "py_pytest_test", "pyimage_outdated", "tar_listing_test", "wheel_lock")
 load("@rules_pyimage//rules:defs.bzl", "BuilderInfo", "CPythonInfo", "IMAGE_LAYER_NAMES", "ImageInfo", "WheelInfo")
 ```
 
@@ -22,6 +22,7 @@ load("//rules/private:builder.bzl", _builder_rootfs = "builder_rootfs")
 load("//rules/private:cpython.bzl", _cpython_build = "cpython_build")
 load("//rules/private:debian.bzl", _debian_lock = "debian_lock", _debian_rootfs = "debian_rootfs")
 load("//rules/private:digests.bzl", _image_digests_test = "image_digests_test")
+load("//rules/private:fleet.bzl", _fleet_base = "fleet_base", _py_image_fleet = "py_image_fleet")
 load("//rules/private:image.bzl", _py_image = "py_image")
 load("//rules/private:listing.bzl", _tar_listing_test = "tar_listing_test")
 load("//rules/private:outdated.bzl", _pyimage_outdated = "pyimage_outdated")
@@ -36,6 +37,7 @@ CPythonInfo = _CPythonInfo
 cpython_build = _cpython_build
 debian_lock = _debian_lock
 debian_rootfs = _debian_rootfs
+fleet_base = _fleet_base
 IMAGE_LAYER_NAMES = _IMAGE_LAYER_NAMES
 ImageInfo = _ImageInfo
 image_digests_test = _image_digests_test
@@ -45,4 +47,5 @@ wheel_lock = _wheel_lock
 WheelInfo = _WheelInfo
 py_pex_binary = _py_pex_binary
 py_image = _py_image
+py_image_fleet = _py_image_fleet
 pyimage_outdated = _pyimage_outdated
