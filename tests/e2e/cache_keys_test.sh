@@ -6,9 +6,9 @@
 #   must not invalidate: another checkout path, the time of day (every file touched, another TZ),
 #                        an unrelated file (README, a new doc, a stray file in app/)
 #   must invalidate:     one line of app code -> the app layer and the manifest, nothing else
-#                        a locked version     -> the venv layer, the base's trim (it keeps what
-#                                                the venv's ELF files need), the library check,
-#                                                the manifest
+#                        a locked version     -> that package's venv layer (no other package's),
+#                                                the base's trim (it keeps what the venv's ELF
+#                                                files need), the library check, the manifest
 #                        a configure flag     -> CPython 3.13.15's compile (only) gets a new key, and
 #                                                every other spawn but the builder's is built on it
 source "$(dirname "$0")/lib.sh"
@@ -66,8 +66,8 @@ sed -i 's/^attrs .*/attrs==25.4.0  # pinned back by cache_keys_test/' "$WS/app/r
 grep -q '^attrs==25.4.0 ' "$WS/app/requirements.lock.txt" || fail "the lock does not pin attrs==25.4.0"
 # The base's trim reads the venv's ELF files (a new wheel can need another library of the base),
 # so it runs again; its output is the same bytes here, so the base layer's gzip does not.
-expect_spawns "attrs 26.1.0 -> 25.4.0 in the lock" "ImageVenv image.venv.tar
-LayerGzip image.venv.tar.gz
+expect_spawns "attrs 26.1.0 -> 25.4.0 in the lock" "ImageVenvLayer attrs.venv_layer_0.tar
+LayerGzip attrs.venv_layer_0.tar.gz
 ImageSlimBase image.base.tar
 ImageLibCheck image.libcheck
 ImageAssemble image" "$(build lock)"

@@ -38,6 +38,28 @@ bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_js
   || { tail -n 40 "$SCRATCH/build4.log" >&2; fail "Bazel 4: bazel build //app:image failed"; }
 BIN4="$(bz 4 info bazel-bin 2>/dev/null)"
 D4="$(cat "$BIN4/app/image.digest")"
+# The fleet: two images on one fleet_base share the base, python, venv and markupsafe layers.
+bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:fleet >"$SCRATCH/fleet4.log" 2>&1 \
+  || { tail -n 40 "$SCRATCH/fleet4.log" >&2; fail "Bazel 4: bazel build //app:fleet failed"; }
+fleet_layers() {  # fleet_layers BIN: "NAME DIGEST" per layer of both fleet images, then a check
+  python3 - "$1/app/app_in_fleet" "$1/app/tool_in_fleet" <<'PY'
+import json, os, sys
+def layers(layout):
+    blob = lambda d: os.path.join(layout, "blobs", "sha256", d.split(":")[1])
+    manifest = json.load(open(blob(json.load(open(os.path.join(layout, "index.json")))["manifests"][0]["digest"])))
+    config = json.load(open(blob(manifest["config"]["digest"])))
+    return {h["created_by"].split(": ", 1)[1]: l["digest"] for h, l in zip(config["history"], manifest["layers"])}
+app, tool = layers(sys.argv[1]), layers(sys.argv[2])
+assert sorted(tool) == ["app", "base", "python", "venv", "venv-markupsafe"], sorted(tool)
+assert "venv-pillow" in app, sorted(app)
+for name in ["base", "python", "venv", "venv-markupsafe"]:
+    assert app[name] == tool[name], name
+print("ok: the consumer's fleet: base, python, venv and markupsafe are one layer in both images (%s)" % ", ".join(
+    "%s %s" % (n, tool[n][7:19]) for n in ["base", "venv-markupsafe"]))
+PY
+}
+fleet_layers "$BIN4" || fail "Bazel 4: the consumer's fleet images do not share their layers"
+F4="$(cat "$BIN4/app/app_in_fleet.digest" "$BIN4/app/tool_in_fleet.digest")"
 # One CPython compile (3.11.2), whatever ran or was cached; BuildWheel for markupsafe on 3.11.
 bz 4 aquery 'mnemonic(CPythonBuild, deps(//app:image + //app:app + //app:requirements_test))' --output=text >"$SCRATCH/aquery4.txt" 2>&1 \
   || { tail -n 20 "$SCRATCH/aquery4.txt" >&2; fail "Bazel 4: bazel aquery failed"; }
@@ -100,8 +122,14 @@ n7="$(grep -c '^action ' "$SCRATCH/aquery7.txt" || true)"
 "${B7[@]}" test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests7.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/lock-tests7.log" >&2; fail "Bazel 7: the consumer's lock tests fail"; }
 
+"${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:fleet >"$SCRATCH/fleet7.log" 2>&1 \
+  || { tail -n 40 "$SCRATCH/fleet7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:fleet failed"; }
+F7="$(cat "$BIN7/app/app_in_fleet.digest" "$BIN7/app/tool_in_fleet.digest")"
+
 # --- 3. the same image -----------------------------------------------------------------------------
 [[ "$D4" == "$D7" ]] || fail "the consumer's image differs: Bazel 4 (WORKSPACE) $D4, Bazel 7 (bzlmod) $D7"
+[[ "$F4" == "$F7" ]] || fail "the consumer's fleet images differ: Bazel 4 $F4, Bazel 7 $F7"
+echo "ok: the consumer's fleet images are the same on Bazel 4 and Bazel 7: $(tr '\n' ' ' <<<"$F4")"
 echo "ok: the consumer's //app:image is $D4 on Bazel 4.2.3 (WORKSPACE) and on Bazel 7.7.1 (bzlmod): equal"
 for f in image.spdx.json image.provenance.json image.sizes.txt image.sizes.html; do
   cmp -s "$BIN4/app/$f" "$BIN7/app/$f" || fail "the consumer's $f differs between Bazel 4 and Bazel 7"

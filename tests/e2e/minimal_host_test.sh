@@ -68,7 +68,7 @@ fi
 
 image_digests() {  # image_digests BAZEL-BIN: the manifest and layer digests, like app/image.digests
   python3 "$ROOT/rules/private/tools/image_digests.py" list --layout "$1/app/image" \
-    --digests /dev/null --layer-names base,python,venv,app | grep -v '^#'
+    --digests /dev/null | grep -v '^#'
 }
 # repo_dir BIN NAME: the directory of the repository NAME's outputs under BIN (external/NAME on
 # Bazel 4, external/_main~pyimage~NAME on Bazel 7's bzlmod).
