@@ -28,12 +28,26 @@ exec_bin = glob.glob(os.path.join(b, "../../*-exec-*/bin"))[0]  # CPython is bui
 before = {"base": os.path.join(b, "third_party/debian/runtime_rootfs.tar"),
           "python": os.path.join(exec_bin, "external/pyimage_python/cpython_3_13_15.runtime.tar"),
           "venv": os.path.join(b, "tests/image/image_full.venv.tar"), "app": os.path.join(b, "tests/image/image_full.app.tar")}
+# After: read from //app:image's layout, its per-package layers (venv-*) counted as the venv.
+import gzip, json
+layout = os.path.join(b, "app/image")
+def blob(digest):
+    return os.path.join(layout, "blobs", "sha256", digest.split(":")[1])
+with open(os.path.join(layout, "index.json")) as f:
+    manifest = json.load(open(blob(json.load(f)["manifests"][0]["digest"])))
+config = json.load(open(blob(manifest["config"]["digest"])))
+after = {}
+for layer, history in zip(manifest["layers"], config["history"]):
+    name = history["created_by"].split(": ", 1)[1]
+    name = "venv" if name.startswith("venv") else name
+    with open(blob(layer["digest"]), "rb") as f:
+        raw = len(gzip.decompress(f.read()))
+    after[name] = [x + y for x, y in zip(after.get(name, [0, 0]), [raw, layer["size"]])]
 tot = [0, 0, 0, 0]
 print("  %-7s %22s   %22s" % ("", "before: tar / gzip", "after: tar / gzip"))
 for name, path in before.items():
-    after = os.path.join(b, "app/image.%s.tar" % name)
     full_gz = os.path.join(b, "tests/image/image_full.%s.tar.gz" % name)
-    row = [os.path.getsize(path), os.path.getsize(full_gz), os.path.getsize(after), os.path.getsize(after + ".gz")]
+    row = [os.path.getsize(path), os.path.getsize(full_gz)] + after[name]
     tot = [t + r for t, r in zip(tot, row)]
     print("  %-7s %9.1f / %6.1f MiB   %9.1f / %6.1f MiB" % ((name,) + tuple(r / 2**20 for r in row)))
 print("  %-7s %9.1f / %6.1f MiB   %9.1f / %6.1f MiB" % (("total",) + tuple(t / 2**20 for t in tot)))
