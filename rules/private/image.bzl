@@ -242,6 +242,23 @@ def _py_image_impl(ctx):
         execution_requirements = FAST,
         progress_message = "Assembling the OCI image %s" % ctx.label,
     )
+
+    # The manifest and digest again, as the only outputs of an action of their own: a lazy push
+    # reads these two files, and Bazel 4 downloads every output of an action one of whose outputs
+    # a `bazel run` needs (the layout and archive, if these came from ImageAssemble).
+    manifest = ctx.actions.declare_file(ctx.label.name + ".push_ref/manifest.json")
+    push_digest = ctx.actions.declare_file(ctx.label.name + ".push_ref/digest")
+    run_py_tool(
+        ctx,
+        ctx.attr._image_tool,
+        tool_python(ctx),
+        arguments = ["push-ref", layout.path, manifest.path, push_digest.path],
+        inputs = [layout],
+        outputs = [manifest, push_digest],
+        mnemonic = "ImagePushRef",
+        execution_requirements = FAST,
+        progress_message = "Copying the manifest of %s for a lazy push" % ctx.label,
+    )
     sbom, provenance, attached = image_sbom(
         ctx,
         py,
@@ -280,6 +297,7 @@ def _py_image_impl(ctx):
             layout = layout,
             archive = archive,
             digest = digest,
+            manifest = struct(manifest = manifest, digest = push_digest),
             repo_tag = repo_tag,
             layers = [struct(name = name, tar = tar, blob = gz) for (name, tar), gz in zip(layers, gzs)],
             sbom = sbom,

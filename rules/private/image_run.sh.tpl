@@ -6,10 +6,12 @@ REPO_TAG='@@REPO_TAG@@'  # checked at analysis: no quote or shell character can 
 REF_NAME='@@REF_NAME@@'  # the tag inside the OCI layout (its index's ref.name)
 HERE="${RUNFILES_DIR:-$0.runfiles}"
 for base in "$HERE/rules_pyimage" "$HERE/${TEST_WORKSPACE:-_}" "$PWD"; do
-  [[ -e "$base/@@ARCHIVE@@" ]] && break
+  [[ -e "$base/@@DIGEST@@" ]] && break
 done
 ARCHIVE="$base/@@ARCHIVE@@" LAYOUT="$base/@@LAYOUT@@" DIGEST="$(cat "$base/@@DIGEST@@")"
 ATTACHMENTS="@@ATTACHMENTS@@" PROVENANCE="@@PROVENANCE@@"
+# Set when built with --@rules_pyimage//rules:push_from_cache=URL: the blobs stream from there.
+FROM_CACHE='@@FROM_CACHE@@'
 
 if [[ "$MODE" == load ]]; then
   # Arguments go to the tool before `load`, for example: -- --root DIR --runtime runc. A first
@@ -65,7 +67,15 @@ if [[ -n "$ATTEST_KEY" ]] && ! command -v "$COSIGN" >/dev/null 2>&1; then
 fi
 # Plain-http and self-signed registries: pass --dest-tls-verify=false (it is handed to skopeo).
 # Signing: --sign-by FINGERPRINT (GPG) or --sign-by-sigstore-private-key KEY go to skopeo copy.
-if ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:$REF_NAME" "docker://$REPOSITORY" >&2; then
+if [[ -n "$FROM_CACHE" ]]; then
+  # Lazy: the config and layers stream from the remote cache to the registry (fleet_push.py).
+  [[ "$REPOSITORY" == */* && "$REPOSITORY" != *@* ]] || { echo "ERROR: a lazy push needs --repository HOST/NAME[:TAG]" >&2; exit 2; }
+  if ! python3 "$base/@@PUSH_TOOL@@" --registry "${REPOSITORY%%/*}" --from-cache "$FROM_CACHE" \
+      --manifest "$base/@@MANIFEST@@=${REPOSITORY#*/}" "${EXTRA[@]}" >&2; then
+    echo "ERROR: the lazy push of $REPOSITORY from $FROM_CACHE failed (above)" >&2
+    exit 1
+  fi
+elif ! skopeo "${GLOBAL[@]}" copy --preserve-digests "${EXTRA[@]}" "oci:$LAYOUT:$REF_NAME" "docker://$REPOSITORY" >&2; then
   echo "ERROR: the registry did not take the push of $REPOSITORY (see skopeo's message above); nothing was changed locally" >&2
   exit 1
 fi

@@ -3,6 +3,7 @@
 
 load("//rules/private:common.bzl", "oci_ref_name")
 load("//rules/private:providers.bzl", "ImageInfo")
+load("//rules/private:push_settings.bzl", "PushFromCacheInfo")
 
 def _bin_path(f):
     """Where a file of this build is under bazel-bin (external repositories under external/)."""
@@ -22,6 +23,13 @@ def _image_runner_impl(ctx):
 
     # And signs the provenance with cosign when asked (--attest-key).
     provenance = [image.provenance] if ctx.attr.mode == "push" else []
+
+    # A lazy push (//rules:push_from_cache set) reads the manifest only: the blobs stream from
+    # the remote cache, so the layout and archive stay out of the runfiles `bazel run` downloads.
+    from_cache = ctx.attr._push_from_cache[PushFromCacheInfo].url if ctx.attr.mode == "push" else ""
+    if from_cache:
+        digest = image.manifest.digest
+    image_files = [digest, image.manifest.manifest, ctx.file._push_tool] if from_cache else [archive, digest, layout]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._verify_template if ctx.attr.mode == "verify" else ctx.file._template,
@@ -40,10 +48,13 @@ def _image_runner_impl(ctx):
             "@@DIGEST_BIN@@": _bin_path(digest),
             "@@LAYOUT_BIN@@": _bin_path(layout),
             "@@LAYER_NAMES@@": " ".join([layer.name for layer in image.layers]),
+            "@@FROM_CACHE@@": from_cache,
+            "@@MANIFEST@@": image.manifest.manifest.short_path,
+            "@@PUSH_TOOL@@": ctx.file._push_tool.short_path,
         },
         is_executable = True,
     )
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = [archive, digest, layout] + attached + provenance))]
+    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = image_files + attached + provenance))]
 
 image_runner = rule(
     implementation = _image_runner_impl,
@@ -54,5 +65,7 @@ image_runner = rule(
         "repo_tag": attr.string(mandatory = True),
         "_template": attr.label(default = "//rules/private:image_run.sh.tpl", allow_single_file = True),
         "_verify_template": attr.label(default = "//rules/private:image_verify.sh.tpl", allow_single_file = True),
+        "_push_from_cache": attr.label(default = "//rules:push_from_cache", providers = [PushFromCacheInfo]),
+        "_push_tool": attr.label(default = "//rules/private/tools:fleet_push.py", allow_single_file = True),
     },
 )

@@ -116,6 +116,7 @@ ImageInfo = provider(
         "layout": "(File) tree artifact: the OCI image layout (index.json, oci-layout, blobs/sha256/...)",
         "archive": "(File) the same image as a docker-archive tar (`podman load -i`)",
         "digest": "(File) a text file holding the manifest digest, `sha256:<hex>`",
+        "manifest": "(struct(manifest: File, digest: File)) the image manifest's bytes and digest, made apart from the layout: all a lazy push reads, since every blob the manifest names is in the remote cache",
         "repo_tag": "(str) the name:tag in the docker-archive (`NAME:latest` unless py_image's `repo_tag` says otherwise)",
         "layers": "(list[struct(name: str, tar: File, blob: File)]) the layers, base first: each one's name (IMAGE_LAYER_NAMES, with `venv-<package>` layers between venv and app), uncompressed tar and gzipped blob",
         "sbom": "(File) the SPDX 2.3 SBOM (JSON)",

@@ -1,6 +1,10 @@
 """fleet_push.plan: each blob is sent once across the fleet; a blob another repository of the
 registry holds is mounted, one the image's repository holds is left; the summary adds up."""
 
+import hashlib
+import json
+import os
+import tempfile
 import unittest
 
 from rules.private.tools import fleet_push
@@ -41,6 +45,60 @@ class PlanTest(unittest.TestCase):
         with self.assertRaises(SystemExit) as caught:
             fleet_push.main(["--image", "x=y=z:latest"])
         self.assertIn("needs --registry", str(caught.exception))
+
+
+class RecordingRegistry(fleet_push.Registry):
+    """A registry whose requests are recorded, not sent; each answers as a registry would."""
+
+    def __init__(self):
+        super().__init__("registry.test", False, "")
+        self.requests = []
+
+    def _send(self, method, url, headers, body_chunks=(), length=0):
+        body = b"".join(body_chunks)
+        self.requests.append((method, url, body))
+        if method == "POST":
+            return 202, {"Location": "/v2/upload/1"}, b""
+        if method == "PATCH":
+            return 202, {"Location": "/v2/upload/1?state=x"}, b""
+        return 201, {}, b""
+
+
+class LazyPushTest(unittest.TestCase):
+    def test_an_upload_is_finished_only_when_the_bytes_hash_to_the_digest(self):
+        data = b"layer bytes"
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        api = RecordingRegistry()
+        api.upload("team/a", digest, len(data), iter([data[:5], data[5:]]))
+        self.assertEqual(["POST", "PATCH", "PUT"], [m for m, _, _ in api.requests])
+        self.assertEqual(data, api.requests[1][2])
+        self.assertIn("digest=sha256%3A" + digest[7:], api.requests[2][1])
+
+        api = RecordingRegistry()
+        with self.assertRaises(fleet_push.PushError) as caught:
+            api.upload("team/a", digest, len(data), iter([b"other bytes"]))
+        self.assertIn("the upload was not finished", str(caught.exception))
+        self.assertEqual(["POST", "PATCH"], [m for m, _, _ in api.requests])  # no PUT: nothing finished
+
+    def test_a_manifest_naming_something_else_than_a_digest_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "m.json")
+            with open(path, "w") as f:
+                json.dump({"mediaType": "x", "config": {"digest": "sha256:../../etc", "size": 1}, "layers": []}, f)
+            with self.assertRaises(fleet_push.PushError) as caught:
+                fleet_push.read_manifest(path)
+            self.assertIn("not a sha256 digest", str(caught.exception))
+
+    def test_the_protobuf_fields_read_back(self):
+        message = fleet_push._field(1, "inst") + fleet_push._field(2, fleet_push._field(1, "ab") + fleet_push._field(2, 300))
+        fields = list(fleet_push._fields(message))
+        self.assertEqual((1, b"inst"), fields[0])
+        self.assertEqual([(1, b"ab"), (2, 300)], list(fleet_push._fields(fields[1][1])))
+
+    def test_an_unknown_cache_scheme_is_refused(self):
+        with self.assertRaises(fleet_push.PushError) as caught:
+            fleet_push.open_cache("ftp://cache")
+        self.assertIn("http(s)://HOST", str(caught.exception))
 
 
 if __name__ == "__main__":

@@ -131,10 +131,27 @@ def build(args):
     print("%s: %s, %d layers" % (args.repo_tag, manifest_digest, len(layers)))
 
 
+def push_ref(layout, manifest_out, digest_out):
+    """The manifest blob of the layout's one image, and its digest, as files of their own."""
+    with open(os.path.join(layout, "index.json")) as f:
+        (entry,) = json.load(f)["manifests"]
+    with open(os.path.join(layout, "blobs", "sha256", entry["digest"].split(":", 1)[1]), "rb") as f:
+        data = f.read()
+    if "sha256:" + hashlib.sha256(data).hexdigest() != entry["digest"]:
+        sys.exit("ERROR: %s: the manifest blob does not hash to %s" % (layout, entry["digest"]))
+    with open(manifest_out, "wb") as f:
+        f.write(data)
+    with open(digest_out, "w") as f:
+        f.write(entry["digest"] + "\n")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "gzip":
         gzip_layer(argv[1], argv[2])
+        return
+    if argv and argv[0] == "push-ref":
+        push_ref(argv[1], argv[2], argv[3])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["image"])
