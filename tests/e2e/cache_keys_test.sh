@@ -92,6 +92,9 @@ changed="$(LC_ALL=C comm -13 <(python3 "$KEYS" keys "$SCRATCH/flagless.aquery.js
   || fail "the configure flag changed the keys of: ${changed:-nothing} (want CPython's compile only)"
 [[ "$changed" == *bin/external/pyimage_python/cpython_3_13_15/* ]] || fail "the compile whose key changed is not CPython 3.13.15's: $changed"
 followers="$(python3 "$KEYS" dependents "$SCRATCH/configure.aquery.json" bin/external/pyimage_python/cpython_3_13_15 | grep -Fx -f <(cut -d' ' -f1,2 <<<"$ALL") || true)"
-expect_spawns "configure flag --with-computed-gotos: spawns built on CPython" "$(grep -v '^BuilderRootfs ' <<<"$ALL" | grep -v '^CPythonBuild ')" "$followers"
+# Bazel 4's aquery leaves out the actions of aspects: the package layers (venv_layers_aspect,
+# `<package>.venv_layer_*`) run on the same CPython but are not in its graph, so not compared here.
+expect_spawns "configure flag --with-computed-gotos: spawns built on CPython" \
+  "$(grep -v '^BuilderRootfs ' <<<"$ALL" | grep -v '^CPythonBuild ' | grep -v '\.venv_layer_')" "$followers"
 echo "ok: configure flag --with-computed-gotos: exactly one new action key, CPython 3.13.15's compile"
 [[ "$(grep -c '^CPythonBuild ' <<<"$ALL")" -eq 1 ]] || fail "more than one CPython compiled for //app:image"

@@ -76,3 +76,53 @@ got="$(from_cache c --remote_cache="http://127.0.0.1:$PORT" --disk_cache="$SCRAT
 echo "ok: clone C took every spawn from the HTTP cache ($got), CPythonBuild included, and built $WANT"
 kept="$(keep_in_disk_cache "$SCRATCH/c-disk")"
 echo "  and added $kept action results it took to the shared disk cache"
+
+# D. A lazy push (docs/team.md): a fresh clone builds with --remote_download_minimal and pushes
+#    with --@rules_pyimage//rules:push_from_cache set to the same cache: the config and layers
+#    stream from nginx to a registry, none of them reaches D's output tree, and what the registry
+#    holds pulls back with the built digest. Then a blob the cache lost fails the push, naming
+#    the fix, before any tag moves.
+RPORT="$(free_port)"
+mkdir -p "$SCRATCH/registry"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+  "$SCRATCH/registry/data" "$RPORT" >"$SCRATCH/registry/config.yml"
+docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
+REGISTRY_PID=$!
+trap 'kill $REGISTRY_PID 2>/dev/null || true; stop_nginx; cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/v2/" >/dev/null && break; sleep 0.2; done
+WS_D="$SCRATCH/d/checkout"
+clone_to "$WS_D"
+LAZY=(--disk_cache= --remote_cache="http://127.0.0.1:$PORT" --//rules:push_from_cache="http://127.0.0.1:$PORT")
+(cd "$WS_D" && bz d build "${LAZY[@]}" --remote_download_minimal "$CACHE_IMAGE.push") >"$SCRATCH/d-build.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/d-build.log" >&2; fail "clone D's build with --remote_download_minimal failed"; }
+# Bazel 4's `bazel run` needs the runfiles downloaded (--remote_download_toplevel): the push's are
+# its manifest, SBOM and provenance; the layers are not among them.
+(cd "$WS_D" && bz d run "${LAZY[@]}" --remote_download_toplevel "$CACHE_IMAGE.push" -- \
+  --repository "127.0.0.1:$RPORT/lazy/image:v1" --dest-tls-verify=false) >"$SCRATCH/d-push.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/d-push.log" >&2; fail "clone D's lazy push failed"; }
+expect_in "$SCRATCH/d-push.log" "pushed 127.0.0.1:$RPORT/lazy/image:v1@$WANT"
+streamed="$(grep -o '"streamed_bytes": [0-9]*' "$SCRATCH/d-push.log" | grep -o '[0-9]*$')"
+[[ "${streamed:-0}" -gt 1000000 ]] || fail "the lazy push streamed ${streamed:-no} bytes from the cache"
+D_BIN="$(cd "$WS_D" && bz d info bazel-bin 2>/dev/null)"
+on_disk="$(find -L "$D_BIN" -name '*.tar.gz' -o -name '*.tar' -o -path '*/blobs/sha256/*' -size +100k | wc -l)"
+[[ "$on_disk" -eq 0 ]] || fail "clone D's output tree holds $on_disk layer files: $(find -L "$D_BIN" -name '*.tar*' | head -n 3)"
+client="$(du -sbL "$D_BIN" | cut -f1)"
+skopeo copy --src-tls-verify=false "docker://127.0.0.1:$RPORT/lazy/image:v1" "oci:$SCRATCH/lazy-pulled:v1" >/dev/null 2>&1 \
+  || fail "pulling the lazily pushed image back failed"
+[[ "$(skopeo inspect "oci:$SCRATCH/lazy-pulled:v1" --format '{{.Digest}}')" == "$WANT" ]] || fail "pulled back another digest than $WANT"
+echo "ok: clone D pushed $WANT lazily: $streamed bytes streamed from the cache to the registry, $client bytes in its output tree, no layer; pulled back the same digest"
+
+# The cache loses a layer (as an eviction would): the push to a new repository fails before it tags.
+layer="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][-1]["digest"].split(":")[1])' \
+  "$(find -L "$D_BIN" -path '*.push_ref/manifest.json' | head -n 1)")"
+mv "$CACHE/cas/$layer" "$SCRATCH/evicted"
+if (cd "$WS_D" && bz d run "${LAZY[@]}" --remote_download_toplevel "$CACHE_IMAGE.push" -- \
+    --repository "127.0.0.1:$RPORT/lazy/other:v1" --dest-tls-verify=false) >"$SCRATCH/d-evicted.log" 2>&1; then
+  fail "the lazy push passed with a blob missing from the cache"
+fi
+mv "$SCRATCH/evicted" "$CACHE/cas/$layer"
+expect_in "$SCRATCH/d-evicted.log" "no longer holds 1 of the blobs to send (sha256:$layer)"
+expect_in "$SCRATCH/d-evicted.log" "--noremote_accept_cached"
+status="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$RPORT/v2/lazy/other/manifests/v1")"
+[[ "$status" == 404 ]] || fail "the registry has lazy/other:v1 (HTTP $status) after a failed lazy push"
+echo "ok: with a layer gone from the cache the lazy push fails naming it and the fix; no tag was written"
