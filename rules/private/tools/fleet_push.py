@@ -374,26 +374,23 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     registry, specs, extra, plan_only, tls_verify, creds = "", [], [], False, True, ""
     from_cache, lazy_specs = "", []
+    lists = {"--image": specs, "--manifest": lazy_specs}
     i = 0
     while i < len(argv):
         a = argv[i]
         value = argv[i + 1] if i + 1 < len(argv) else ""
-        if a == "--registry":
-            registry, i = value, i + 2
-        elif a.startswith("--registry="):
-            registry, i = a.split("=", 1)[1], i + 1
-        elif a == "--image":
-            specs.append(value)
-            i += 2
+        name, eq, inline = a.partition("=")
+        if name in ("--registry", "--from-cache", "--image", "--manifest"):
+            # --name VALUE or --name=VALUE
+            value, i = (inline, i + 1) if eq else (value, i + 2)
+            if name in lists:
+                lists[name].append(value)
+            elif name == "--registry":
+                registry = value
+            else:
+                from_cache = value
         elif a == "--plan":
             plan_only, i = True, i + 1
-        elif a == "--from-cache":
-            from_cache, i = value, i + 2
-        elif a.startswith("--from-cache="):
-            from_cache, i = a.split("=", 1)[1], i + 1
-        elif a == "--manifest":
-            lazy_specs.append(value)
-            i += 2
         else:
             if a.startswith("--dest-tls-verify="):
                 tls_verify = a.split("=", 1)[1] != "false"
