@@ -2,17 +2,15 @@
 layer, and `py_image_fleet`, which builds them and pushes them with a plan."""
 
 load("//rules/private:common.bzl", "oci_ref_name")
-load("//rules/private:image_actions.bzl", "slim_base")
+load("//rules/private:image_actions.bzl", "check_base_keep", "slim_base")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "CPythonInfo", "DebianRootfsInfo", "ImageInfo", "VenvLayersInfo")
 load("//rules/private:push_settings.bzl", "PushFromCacheInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "tool_python")
-load("//rules/private:venv_layers.bzl", "TOOL_ATTRS", "package_layer", "python_key", "venv_layers_aspect")
+load("//rules/private:venv_layers.bzl", "TOOL_ATTRS", "layer_of", "tools_of", "venv_layers_aspect")
 
 def _fleet_base_impl(ctx):
-    for pattern in ctx.attr.base_keep:
-        if not pattern or pattern.startswith("./") or ".." in pattern.split("/"):
-            fail("fleet_base %s: base_keep has '%s'; give a path or glob in the base without ./ or .., for example \"usr/lib/x86_64-linux-gnu/gconv/*\"" % (ctx.label, pattern))
+    check_base_keep(ctx, "fleet_base")
     py = ctx.attr.python[CPythonInfo] if ctx.attr.python else tool_python(ctx)
 
     # The ELF files that decide what stays: the interpreter's and every package's below any of
@@ -21,14 +19,11 @@ def _fleet_base_impl(ctx):
     for binary in ctx.attr.binaries:
         for p in binary[VenvLayersInfo].packages.to_list():
             packages.setdefault(p.label, p)
-    uppers = [py.runtime_tar]
-    tools = struct(make_venv = ctx.attr._make_venv, slim = ctx.attr._slim_tool, image = ctx.attr._image_tool)
-    for label in sorted(packages, key = str):
-        p = packages[label]
-        if p.tar and p.python == python_key(py):
-            uppers.append(p.tar)
-        else:
-            uppers.append(package_layer(ctx, py, [p.whl], "elf-" + p.name, "0", tools).tar)
+    tools = tools_of(ctx.attr)
+    uppers = [py.runtime_tar] + [
+        layer_of(ctx, py, packages[label], "elf-" + packages[label].name, "0", tools).tar
+        for label in sorted(packages, key = str)
+    ]
     out, removed = slim_base(ctx, uppers, DEFAULT_PLATFORM)
     info = ctx.attr.base[DebianRootfsInfo] if DebianRootfsInfo in ctx.attr.base else None
     return [

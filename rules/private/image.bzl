@@ -3,7 +3,7 @@ an OCI image, built without a container daemon."""
 
 load("//rules/private:binary_deps.bzl", "binary_deps_aspect", "source_arg")
 load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text", "oci_ref_name")
-load("//rules/private:image_actions.bzl", "FAST", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
+load("//rules/private:image_actions.bzl", "FAST", "check_base_keep", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
 load("//rules/private:image_runner.bzl", "image_runner")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
 load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "IMAGE_LAYER_NAMES", "ImageInfo", "VenvLayersInfo")
@@ -70,9 +70,7 @@ def _py_image_impl(ctx):
         fail("py_image %s: main '%s' is not among the sources of %s" % (ctx.label, main.short_path, ctx.attr.binary.label))
     if "PYTHONOPTIMIZE" in ctx.attr.env:
         fail("py_image %s: env sets PYTHONOPTIMIZE; use the attribute optimize = %s instead, so that the image holds the .pyc files of that level" % (ctx.label, ctx.attr.env["PYTHONOPTIMIZE"] or "1"))
-    for pattern in ctx.attr.base_keep:
-        if not pattern or pattern.startswith("./") or ".." in pattern.split("/"):
-            fail("py_image %s: base_keep has '%s'; give a path or glob in the base without ./ or .., for example \"usr/lib/x86_64-linux-gnu/gconv/*\"" % (ctx.label, pattern))
+    check_base_keep(ctx, "py_image")
     if ctx.attr.max_layers > HARD_LAYER_LIMIT or ctx.attr.max_layers <= FIXED_LAYERS:
         fail("py_image %s: max_layers = %d; it must be more than %d (base, python, venv, app) and at most %d (overlay's limit: a container with more layers does not start). Packages beyond the budget are grouped, so a smaller max_layers always builds." % (ctx.label, ctx.attr.max_layers, FIXED_LAYERS, HARD_LAYER_LIMIT))
     optimize = ctx.attr.optimize
@@ -144,7 +142,7 @@ def _py_image_impl(ctx):
         venv_tar = slim_pyc(ctx, venv_tar, "venv", optimize, True)
     venv_tars = [venv_tar] + [layer.tar for layer in package_layers]
     base_tar, base_removed = ctx.file.base, []
-    fleet_removed = getattr(ctx.attr.base[DebianRootfsInfo], "removed", None) if DebianRootfsInfo in ctx.attr.base else None
+    fleet_removed = ctx.attr.base[DebianRootfsInfo].removed if DebianRootfsInfo in ctx.attr.base else None
     if fleet_removed:
         # A fleet_base, trimmed for every image of the fleet: not trimmed again.
         base_removed = [fleet_removed]

@@ -69,6 +69,17 @@ def slim_pyc(ctx, tar, name, optimize, sourceless, py = None, tool = None):
     )
     return out
 
+def check_base_keep(ctx, kind):
+    """Fails on a `base_keep` pattern that is empty or climbs out of the base.
+
+    Args:
+      ctx: a rule ctx with a `base_keep` attribute.
+      kind: the rule's name, for the message (py_image, fleet_base).
+    """
+    for pattern in ctx.attr.base_keep:
+        if not pattern or pattern.startswith("./") or ".." in pattern.split("/"):
+            fail("%s %s: base_keep has '%s'; give a path or glob in the base without ./ or .., for example \"usr/lib/x86_64-linux-gnu/gconv/*\"" % (kind, ctx.label, pattern))
+
 def slim_base(ctx, uppers, platform):
     """The base without the libraries that no ELF file needs, and the list of what it left out.
 

@@ -78,8 +78,30 @@ def package_layer(ctx, py, wheels, name, mode, tools):
         tar = slim_pyc(ctx, tar, name, int(optimize), True, py = py, tool = tools.slim)
     return struct(tar = tar, blob = layer_gzip(ctx, tar, name, py = py, tool = tools.image))
 
-def _tools(attr):
+def tools_of(attr):
+    """The py_tools of TOOL_ATTRS, as `package_layer` takes them."""
     return struct(make_venv = attr._make_venv, slim = attr._slim_tool, image = attr._image_tool)
+
+def layer_of(ctx, py, package, name, mode, tools):
+    """A package's layer for the interpreter `py`, the aspect's if it fits.
+
+    The aspect's layer is taken when it was made for `py` (in the caller's mode); else the layer
+    is made here by the same action: the same bytes, only not shared as an action.
+
+    Args:
+      ctx: the rule's ctx.
+      py: the CPythonInfo of the image (or fleet base).
+      package: a VenvLayersInfo package.
+      name: the layer's name, if it is made here.
+      mode: a value of VENV_MODES but "".
+      tools: tools_of(ctx.attr).
+
+    Returns:
+      struct(tar, blob).
+    """
+    if package.tar and package.python == python_key(py):
+        return struct(tar = package.tar, blob = package.blob)
+    return package_layer(ctx, py, [package.whl], name, mode, tools)
 
 def _venv_layers_aspect_impl(target, ctx):
     below = [d[VenvLayersInfo].packages for d in getattr(ctx.rule.attr, "deps", []) if VenvLayersInfo in d]
@@ -90,7 +112,7 @@ def _venv_layers_aspect_impl(target, ctx):
     whl = target[WheelInfo].whl
     layer = None
     if target[WheelInfo].python_version in ("", py.minor):
-        layer = package_layer(ctx, py, [whl], "venv_layer_" + mode, mode, _tools(ctx.attr))
+        layer = package_layer(ctx, py, [whl], "venv_layer_" + mode, mode, tools_of(ctx.attr))
     package = struct(
         name = target.label.name,
         label = target.label,
@@ -142,7 +164,7 @@ def venv_layer_plan(ctx, py, packages, max_layers, mode):
         if other.label != p.label:
             fail("py_image %s: two packages below %s are named %s: %s and %s; a venv holds one of each (rename one wheel_library, or drop one)" % (ctx.label, ctx.attr.binary.label, p.name, other.label, p.label))
     names = sorted(by_name)
-    tools = _tools(ctx.attr)
+    tools = tools_of(ctx.attr)
     if len(names) <= slots:
         groups = [[n] for n in names]
     else:
@@ -153,12 +175,8 @@ def venv_layer_plan(ctx, py, packages, max_layers, mode):
     layers = []
     for group in groups:
         if len(group) == 1:
-            p = by_name[group[0]]
-            name = "venv-" + p.name
-            if p.tar and p.python == python_key(py):
-                layers.append(struct(name = name, tar = p.tar, blob = p.blob, packages = group))
-                continue
-            made = package_layer(ctx, py, [p.whl], name, mode, tools)
+            name = "venv-" + group[0]
+            made = layer_of(ctx, py, by_name[group[0]], name, mode, tools)
         else:
             name = "venv-group-" + group[0]
             made = package_layer(ctx, py, [by_name[n].whl for n in group], name, mode, tools)

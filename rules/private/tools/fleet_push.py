@@ -57,6 +57,11 @@ def read_layout(layout, ref):
     return digest, blobs
 
 
+def basic_auth(creds):
+    """{"Authorization": ...} for USER:PASS, or {} without credentials."""
+    return {"Authorization": "Basic " + base64.b64encode(creds.encode()).decode()} if creds else {}
+
+
 def read_manifest(path):
     """(manifest digest, its bytes, its media type, [(digest, size)] of the config and layers)."""
     with open(path, "rb") as f:
@@ -122,10 +127,8 @@ class HttpCache:
         parts = urllib.parse.urlsplit(url)
         self.base = "%s://%s%s" % (parts.scheme, parts.hostname + (":%d" % parts.port if parts.port else ""), parts.path.rstrip("/"))
         self.url = self.base  # what is printed: never the credentials
-        self.headers = {}
-        if parts.username:
-            creds = "%s:%s" % (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
-            self.headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode()
+        self.headers = basic_auth(parts.username and "%s:%s" % (
+            urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")))
 
     def _open(self, method, digest):
         request = urllib.request.Request("%s/cas/%s" % (self.base, digest.split(":", 1)[1]), method=method, headers=self.headers)
@@ -223,9 +226,7 @@ class Registry:
         self.host = host
         self.tls_verify = tls_verify
         self.base = ("https://" if tls_verify else "http://") + host
-        self.headers = {}
-        if creds:
-            self.headers["Authorization"] = "Basic " + base64.b64encode(creds.encode()).decode()
+        self.headers = basic_auth(creds)
 
     def _connection(self, url):
         parts = urllib.parse.urlsplit(url)
