@@ -78,6 +78,26 @@ sharing costs an image is the libraries that only the other images need (docs/te
     **USES_TOOLCHAIN
 )
 
+def _fleet_impl(ctx):
+    images = [image[ImageInfo] for image in ctx.attr.images]
+
+    # The images' own output groups, merged: `--output_groups=+digest` on the fleet as on one image.
+    return [
+        DefaultInfo(files = depset([image.layout for image in images])),
+        OutputGroupInfo(
+            archive = depset([image.archive for image in images]),
+            digest = depset([image.digest for image in images]),
+            sbom = depset([image.sbom for image in images]),
+            provenance = depset([image.provenance for image in images]),
+            sizes = depset(transitive = [depset(image.sizes) for image in images]),
+        ),
+    ]
+
+_fleet = rule(
+    implementation = _fleet_impl,
+    attrs = {"images": attr.label_list(mandatory = True, providers = [ImageInfo])},
+)
+
 def _fleet_push_impl(ctx):
     images = [image[ImageInfo] for image in ctx.attr.images]
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
@@ -131,7 +151,8 @@ def py_image_fleet(name, images, **kwargs):
     py_image_fleet(name = "fleet", images = ["//svc/a:image", "//svc/b:image"])
     ```
 
-    `bazel build :NAME` builds every image; `bazel run :NAME.push -- --registry HOST[:PORT][/PREFIX]`
+    `bazel build :NAME` builds every image (`--output_groups=+digest`, `+archive`, `+sbom`,
+    `+provenance`, `+sizes` add those files of every image); `bazel run :NAME.push -- --registry HOST[:PORT][/PREFIX]`
     pushes each one to `HOST/PREFIX/<its repo_tag>`. It prints a push plan first: per image,
     the blobs (config and layers) and bytes that will be sent, and those the registry already
     holds, in that repository or in another of the fleet (mounted across repositories, so no
@@ -145,5 +166,5 @@ def py_image_fleet(name, images, **kwargs):
       images: the py_image targets.
       **kwargs: common attributes (tags, visibility).
     """
-    native.filegroup(name = name, srcs = images, **kwargs)
+    _fleet(name = name, images = images, **kwargs)
     _fleet_push(name = name + ".push", images = images, **kwargs)

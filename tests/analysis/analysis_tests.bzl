@@ -52,6 +52,23 @@ def _image_info_test_impl(ctx):
 
 image_info_test = analysistest.make(_image_info_test_impl)
 
+def _fleet_outputs_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    fleet = analysistest.target_under_test(env)
+    images = [image[ImageInfo] for image in ctx.attr.images]
+
+    # The fleet's files are its images' layouts, and its output groups merge theirs.
+    asserts.equals(env, [i.layout for i in images], fleet[DefaultInfo].files.to_list())
+    asserts.equals(env, [i.digest for i in images], fleet[OutputGroupInfo].digest.to_list())
+    asserts.equals(env, [i.archive for i in images], fleet[OutputGroupInfo].archive.to_list())
+    asserts.equals(env, [i.sbom for i in images], fleet[OutputGroupInfo].sbom.to_list())
+    return analysistest.end(env)
+
+fleet_outputs_test = analysistest.make(
+    _fleet_outputs_test_impl,
+    attrs = {"images": attr.label_list(providers = [ImageInfo])},
+)
+
 def _interpreter_test_impl(ctx):
     env = analysistest.begin(ctx)
     info = analysistest.target_under_test(env)[CPythonInfo]
