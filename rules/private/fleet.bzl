@@ -4,7 +4,7 @@ layer, and `py_image_fleet`, which builds them and pushes them with a plan."""
 load("//rules/private:common.bzl", "oci_ref_name")
 load("//rules/private:image_actions.bzl", "check_base_keep", "slim_base")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
-load("//rules/private:providers.bzl", "CPythonInfo", "DebianRootfsInfo", "ImageInfo", "VenvLayersInfo")
+load("//rules/private:providers.bzl", "CPythonInfo", "DebianRootfsInfo", "FleetPlanInfo", "ImageInfo", "VenvLayersInfo")
 load("//rules/private:push_settings.bzl", "PushFromCacheInfo")
 load("//rules/private:py_tool.bzl", "USES_TOOLCHAIN", "tool_python")
 load("//rules/private:venv_layers.bzl", "TOOL_ATTRS", "layer_of", "tools_of", "venv_layers_aspect")
@@ -16,9 +16,11 @@ def _fleet_base_impl(ctx):
     # The ELF files that decide what stays: the interpreter's and every package's below any of
     # the binaries (each package once, whichever binaries share it).
     packages = {}
+    uses = {}
     for binary in ctx.attr.binaries:
         for p in binary[VenvLayersInfo].packages.to_list():
             packages.setdefault(p.label, p)
+            uses[str(p.label)] = uses.get(str(p.label), 0) + 1
     tools = tools_of(ctx.attr)
     uppers = [py.runtime_tar] + [
         layer_of(ctx, py, packages[label], "elf-" + packages[label].name, "0", tools).tar
@@ -33,6 +35,8 @@ def _fleet_base_impl(ctx):
             locks = info.locks if info else depset(),
             removed = removed,
         ),
+        # What the images' layer plans read: a package many of them share keeps its own layer.
+        FleetPlanInfo(uses = uses, binaries = len(ctx.attr.binaries)),
         OutputGroupInfo(removed = depset([removed])),
     ]
 
@@ -53,7 +57,11 @@ py_image(name = "a_image", binary = "//svc/a", main = "//svc/a:main.py", base = 
 
 A py_image does not trim such a base again (its `trim_base` is not used); its SBOM lists what the
 base holds, and `NAME.base_removed.txt` (output group `removed`) what the trim left out. What
-sharing costs an image is the libraries that only the other images need (docs/team.md).""",
+sharing costs an image is the libraries that only the other images need (docs/team.md).
+
+The fleet base also tells its images how many of `binaries` use each package: an image with more
+packages than its `max_layers` allows keeps the packages most of the fleet shares as layers of
+their own (the same blob in every image) and groups those the fewest use.""",
     attrs = dict(
         TOOL_ATTRS,
         binaries = attr.label_list(

@@ -6,7 +6,7 @@ load("//rules/private:common.bzl", "SOURCE_DATE_EPOCH", "label_text", "oci_ref_n
 load("//rules/private:image_actions.bzl", "FAST", "check_base_keep", "image_sbom", "layer_gzip", "slim_base", "slim_pyc")
 load("//rules/private:image_runner.bzl", "image_runner")
 load("//rules/private:platforms.bzl", "DEFAULT_PLATFORM")
-load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "IMAGE_LAYER_NAMES", "ImageInfo", "VenvLayersInfo")
+load("//rules/private:providers.bzl", "BinaryDepsInfo", "CPythonInfo", "DebianRootfsInfo", "FleetPlanInfo", "IMAGE_LAYER_NAMES", "ImageInfo", "VenvLayersInfo")
 load("//rules/private:py_tool.bzl", "TOOL_CFG", "USES_TOOLCHAIN", "run_py_tool", "tool_python")
 load("//rules/private:venv_layers.bzl", "FIXED_LAYERS", "HARD_LAYER_LIMIT", "VENV_MODES", "venv_layer_plan", "venv_layers_aspect", "venv_mode")
 
@@ -113,6 +113,7 @@ def _py_image_impl(ctx):
             ctx.attr.binary[VenvLayersInfo].packages.to_list(),
             ctx.attr.max_layers,
             ctx.attr.private_venv_mode,
+            uses = ctx.attr.base[FleetPlanInfo].uses if FleetPlanInfo in ctx.attr.base else None,
         )
 
     app_tar = ctx.actions.declare_file(ctx.label.name + ".app.tar")
@@ -470,7 +471,10 @@ def py_image(
       max_layers: the image's layer budget (default 64; at most 125, overlay's limit). The base,
         python, venv and app layers count; when the packages do not fit in the rest, they are
         put in groups (`venv-group-<first package>`) by a hash of their name, so that a change
-        to one package re-makes one group and a package added or removed moves no other.
+        to one package re-makes one group and a package added or removed moves at most one
+        other. On a `fleet_base`, the packages most of the fleet's binaries share keep their
+        own layers (the same blob in every image) and only the least used are grouped, into a
+        quarter of the package slots.
       **kwargs: common attributes (tags, visibility).
     """
     _py_image(

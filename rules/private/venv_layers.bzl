@@ -139,13 +139,17 @@ venv_layers_aspect = aspect(
     ),
 )
 
-def venv_layer_plan(ctx, py, packages, max_layers, mode):
+def venv_layer_plan(ctx, py, packages, max_layers, mode, uses = None):
     """The package layers of one image, in order, at most `max_layers - FIXED_LAYERS` of them.
 
-    One layer per package while they fit; past that, packages are put in groups by a hash of
-    their name, so that a change to one package remakes one group, and a package added or
-    removed moves no other. A package's layer comes from the aspect when it was made for this
-    image's interpreter, else it is made here (the same bytes).
+    One layer per package while they fit. Past that, some packages share group layers, made by a
+    hash of their name, so that a change to one package remakes one group, and a package added
+    or removed moves at most one other. Without `uses` every package is grouped. With `uses`
+    (from a fleet_base: how many of the fleet's binaries have each package), the packages most
+    of the fleet shares keep a layer of their own, the same blob in every image, and only the
+    least used are grouped, into a quarter of the slots (at least one). A package's layer comes
+    from the aspect when it was made for this image's interpreter, else it is made here (the
+    same bytes).
 
     Args:
       ctx: the py_image rule's ctx.
@@ -153,6 +157,7 @@ def venv_layer_plan(ctx, py, packages, max_layers, mode):
       packages: the VenvLayersInfo packages below the binary, as a list.
       max_layers: the image's layer budget.
       mode: the image's venv mode (VENV_MODES).
+      uses: None, or FleetPlanInfo.uses of the image's base.
 
     Returns:
       [struct(name, tar, blob, packages: [str])], in the order the image stacks them.
@@ -165,13 +170,20 @@ def venv_layer_plan(ctx, py, packages, max_layers, mode):
             fail("py_image %s: two packages below %s are named %s: %s and %s; a venv holds one of each (rename one wheel_library, or drop one)" % (ctx.label, ctx.attr.binary.label, p.name, other.label, p.label))
     names = sorted(by_name)
     tools = tools_of(ctx.attr)
-    if len(names) <= slots:
-        groups = [[n] for n in names]
-    else:
-        buckets = {}
-        for n in names:
-            buckets.setdefault(hash(n) % slots, []).append(n)
-        groups = sorted(buckets.values())
+    own, grouped, group_slots = names, [], 0
+    if len(names) > slots:
+        if uses == None:
+            own, grouped, group_slots = [], names, slots
+        else:
+            group_slots = max(1, slots // 4)
+
+            # The most used first; among equals, by name, so that the plan is the same everywhere.
+            ranked = [n for _, n in sorted([(-uses.get(str(by_name[n].label), 0), n) for n in names])]
+            own, grouped = sorted(ranked[:slots - group_slots]), ranked[slots - group_slots:]
+    buckets = {}
+    for n in grouped:
+        buckets.setdefault(hash(n) % group_slots, []).append(n)
+    groups = sorted([[n] for n in own] + [sorted(b) for b in buckets.values()])
     layers = []
     for group in groups:
         if len(group) == 1:

@@ -52,6 +52,17 @@ def _image_info_test_impl(ctx):
 
 image_info_test = analysistest.make(_image_info_test_impl)
 
+def _layer_names_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    image = analysistest.target_under_test(env)[ImageInfo]
+    asserts.equals(env, ctx.attr.names, [layer.name for layer in image.layers])
+    return analysistest.end(env)
+
+layer_names_test = analysistest.make(
+    _layer_names_test_impl,
+    attrs = {"names": attr.string_list(doc = "The image's layer names, base first.")},
+)
+
 def _fleet_outputs_test_impl(ctx):
     env = analysistest.begin(ctx)
     fleet = analysistest.target_under_test(env)

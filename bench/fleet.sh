@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# A monorepo's fleet (docs/team.md): 30 services on one wheel lock of ~30 distributions (numpy,
+# pydantic-core, pyyaml, requests, httpx, rich and small pure ones), 20 on CPython 3.13 and 10 on
+# 3.11, made by bench/fleet_gen.py in a copy of this checkout. Each service has an image with
+# per-package layers (`img_NN`, the default) and one with the single venv layer (`single_NN`,
+# the baseline); `//fleet:fleet` and `//fleet:fleet_single` push each set to a registry of its
+# own. Bytes are counted where they arrive: every registry sits behind an nginx proxy that logs
+# each request's length, and the remote cache (nginx WebDAV) logs what it sends to whom.
+#
+#   cold   both fleets built and pushed to empty registries
+#   edit   one line added to app_00's main.py, both fleets pushed again
+#   bump   pyyaml (used by every even app: half the fleet) bumped in requirements.in, the lock
+#          updated (`bazel run //fleet:requirements.update`), both fleets pushed again
+#   lazy   a new output base builds with --remote_download_toplevel and runs the fleet's push
+#          with --//rules:push_from_cache (docs/team.md): the blobs stream from the remote
+#          cache to a third, empty registry; lazy_client_bytes is what Bazel downloaded from
+#          the cache for it (the manifests and the push tool), against the fleet's compressed size
+#
+# The last line is JSON (images, unique_layers, cold_bytes, edit_bytes, bump_bytes,
+# baseline_bump_bytes, lazy_client_bytes, ...). Goals: bump_bytes at least 5x below
+# baseline_bump_bytes; lazy_client_bytes under 5% of compressed_fleet_bytes.
+#
+#   bench/fleet.sh            (about 40 minutes cold on 2 cores; the remote cache is kept in
+#                              $PYIMAGE_BENCH_CACHE, default ~/.cache/rules_pyimage/bench-fleet,
+#                              so a second run builds from it; the registries start empty)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/tests/e2e/lib.sh"  # SCRATCH, clone_to, bz, fail; the scratch dir goes at exit
+source "$ROOT/tests/e2e/remote_cache_lib.sh"
+command -v docker-registry >/dev/null || fail "docker-registry is not installed (tools/setup.sh installs it)"
+command -v skopeo >/dev/null || fail "skopeo is not installed (tools/setup.sh installs it)"
+
+# --- the remote cache, the registries and the proxy that counts what they receive -----------------
+CACHE_DIR="${PYIMAGE_BENCH_CACHE:-$HOME/.cache/rules_pyimage/bench-fleet}"
+CPORT="$(free_port)"
+start_nginx "$CACHE_DIR" "$CPORT" "$SCRATCH/cache.log"
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; stop_nginx; cleanup' EXIT
+declare -A REG
+proxy_servers=""
+for reg in packages single lazy; do
+  port="$(free_port)"
+  mkdir -p "$SCRATCH/reg-$reg"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$SCRATCH/reg-$reg/data" "$port" >"$SCRATCH/reg-$reg/config.yml"
+  docker-registry serve "$SCRATCH/reg-$reg/config.yml" >"$SCRATCH/reg-$reg/log" 2>&1 &
+  PIDS+=($!)
+  REG[$reg]="$(free_port)"
+  proxy_servers+="
+  server {
+    listen 127.0.0.1:${REG[$reg]};
+    access_log $SCRATCH/reg-$reg.log counted;
+    location / { proxy_pass http://127.0.0.1:$port; }
+  }"
+done
+mkdir -p "$SCRATCH/proxy/tmp"
+cat >"$SCRATCH/proxy/nginx.conf" <<CONF
+$([[ "$(id -u)" -eq 0 ]] && echo "user root;")
+daemon off;
+pid $SCRATCH/proxy/nginx.pid;
+error_log $SCRATCH/proxy/error.log;
+events {}
+http {
+  log_format counted '\$request_method \$status \$body_bytes_sent \$request_length';
+  client_body_temp_path $SCRATCH/proxy/tmp;
+  client_max_body_size 0;
+  proxy_request_buffering off;
+  proxy_http_version 1.1;
+  proxy_set_header Host \$http_host;
+  $proxy_servers
+}
+CONF
+nginx -c "$SCRATCH/proxy/nginx.conf" -p "$SCRATCH/proxy" &
+PIDS+=($!)
+for reg in packages single lazy; do
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:${REG[$reg]}/v2/" && continue 2; sleep 0.2; done
+  fail "the $reg registry or its proxy did not start (see $SCRATCH/reg-$reg/log, $SCRATCH/proxy/error.log)"
+done
+
+# --- the fleet ----------------------------------------------------------------------------------------
+WS="$SCRATCH/ws"
+clone_to "$WS"
+python3 "$ROOT/bench/fleet_gen.py" "$WS/fleet"
+cat "$WS/fleet/WORKSPACE.fragment" >>"$WS/WORKSPACE"
+read -r BUMP BUMP_FROM BUMP_TO < <(python3 "$ROOT/bench/fleet_gen.py" --bump)
+REMOTE=(--disk_cache= --remote_cache="http://127.0.0.1:$CPORT")
+declare -A SECS
+step() {  # step KEY OUTPUT_BASE ARGS...: bazel ARGS in the fleet's workspace, its seconds in SECS[KEY]
+  local key="$1" ob="$2" start; shift 2
+  start=$(date +%s.%N)
+  (cd "$WS" && bz "$ob" "$@") >"$SCRATCH/$key.log" 2>&1 || { tail -n 30 "$SCRATCH/$key.log" >&2; fail "$key: bazel $* failed"; }
+  SECS[$key]="$(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
+  echo "  $key: ${SECS[$key]} s" >&2
+}
+received() { awk '{ n += $4 } END { print n + 0 }' "$1"; }  # received LOG: bytes a proxy took in
+declare -A BYTES
+push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to its registry; count
+  local phase="$1" mode="$2" target=fleet
+  [[ "$mode" == single ]] && target=fleet_single
+  : >"$SCRATCH/reg-$mode.log"
+  step "push-$phase-$mode" main run "${REMOTE[@]}" "//fleet:$target.push" -- \
+    --registry "127.0.0.1:${REG[$mode]}/team" --dest-tls-verify=false
+  BYTES[$phase-$mode]="$(received "$SCRATCH/reg-$mode.log")"
+  echo "  $phase $mode: ${BYTES[$phase-$mode]} bytes received by the registry" >&2
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(bazel --version)" >&2
+step lock main run "${REMOTE[@]}" //fleet:requirements.update
+grep -q "^$BUMP==$BUMP_FROM " "$WS/fleet/requirements.lock.txt" || fail "the lock does not pin $BUMP==$BUMP_FROM"
+echo "  the lock pins $(grep -c '^[a-z]' "$WS/fleet/requirements.lock.txt") distributions" >&2
+step build-cold main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
+push cold packages
+push cold single
+BIN="$(cd "$WS" && bz main info bazel-bin 2>/dev/null)"
+# What the fleet is: its unique blobs (every layer and config, each once) and their bytes.
+read -r UNIQUE_LAYERS LAYER_REFS FLEET_BYTES < <(python3 - "$BIN/fleet" <<'PY'
+import glob, json, os, sys
+layers, refs, sizes = set(), 0, {}
+for layout in sorted(glob.glob(os.path.join(sys.argv[1], "img_[0-9][0-9]"))):
+    blob = lambda d: os.path.join(layout, "blobs", "sha256", d.split(":")[1])
+    desc = json.load(open(os.path.join(layout, "index.json")))["manifests"][0]
+    manifest = json.load(open(blob(desc["digest"])))
+    sizes[desc["digest"]] = desc["size"]
+    sizes[manifest["config"]["digest"]] = manifest["config"]["size"]
+    for layer in manifest["layers"]:
+        layers.add(layer["digest"])
+        sizes[layer["digest"]] = layer["size"]
+        refs += 1
+print(len(layers), refs, sum(sizes.values()))
+PY
+)
+
+echo "# one line" >>"$WS/fleet/app_00/main.py"
+step build-edit main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
+push edit packages
+push edit single
+
+sed -i "s/^$BUMP==$BUMP_FROM\$/$BUMP==$BUMP_TO/" "$WS/fleet/requirements.in"
+step lock-bump main run "${REMOTE[@]}" //fleet:requirements.update
+grep -q "^$BUMP==$BUMP_TO " "$WS/fleet/requirements.lock.txt" || fail "the updated lock does not pin $BUMP==$BUMP_TO"
+step build-bump main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
+push bump packages
+push bump single
+
+# The lazy push: a new output base, nothing on its disk but what `bazel run` needs.
+: >"$SCRATCH/cache.log"
+: >"$SCRATCH/reg-lazy.log"
+step push-lazy lazy run "${REMOTE[@]}" --remote_download_toplevel \
+  --//rules:push_from_cache="http://127.0.0.1:$CPORT" //fleet:fleet.push -- \
+  --registry "127.0.0.1:${REG[lazy]}/team" --dest-tls-verify=false
+LAZY_CLIENT="$(awk '$1 == "GET" && $0 !~ /"rules_pyimage-push/ { n += $3 } END { print n + 0 }' "$SCRATCH/cache.log")"
+LAZY_STREAMED="$(awk '$1 == "GET" && $0 ~ /"rules_pyimage-push/ { n += $3 } END { print n + 0 }' "$SCRATCH/cache.log")"
+LAZY_RECEIVED="$(received "$SCRATCH/reg-lazy.log")"
+LAZY_TREE="$(du -sbL "$(cd "$WS" && bz lazy info output_path 2>/dev/null)" | cut -f1)"
+
+python3 - "$UNIQUE_LAYERS" "$LAYER_REFS" "$FLEET_BYTES" "${BYTES[cold-packages]}" "${BYTES[cold-single]}" \
+  "${BYTES[edit-packages]}" "${BYTES[edit-single]}" "${BYTES[bump-packages]}" "${BYTES[bump-single]}" \
+  "$LAZY_CLIENT" "$LAZY_STREAMED" "$LAZY_RECEIVED" "$LAZY_TREE" "$BUMP $BUMP_FROM -> $BUMP_TO" \
+  "${SECS[build-cold]}" "${SECS[build-edit]}" "${SECS[build-bump]}" "${SECS[push-lazy]}" <<'PY'
+import json, sys
+a = sys.argv[1:]
+unique, refs, fleet = int(a[0]), int(a[1]), int(a[2])
+cold, bcold, edit, bedit, bump, bbump = (int(x) for x in a[3:9])
+client, streamed, lazy_received, tree = (int(x) for x in a[9:13])
+mib = lambda n: "%.1f MiB" % (n / 1048576.0)
+print("== 30 images, 2 CPython lines, one lock: bytes the registry received")
+print("%-34s %14s %14s %8s" % ("", "per package", "single venv", "ratio"))
+for what, new, old in (("cold push (empty registry)", cold, bcold), ("after a one-line app edit", edit, bedit), ("after bumping " + a[13], bump, bbump)):
+    print("%-34s %14s %14s %7.1fx" % (what, mib(new) if new > 1048576 else "%d B" % new, mib(old) if old > 1048576 else "%d B" % old, old / max(new, 1)))
+print("unique layers: %d (of %d layer references); compressed fleet: %s" % (unique, refs, mib(fleet)))
+print("lazy push: %s downloaded by Bazel (%.2f%% of the fleet), %s streamed cache -> registry, %s received; output tree %s"
+      % (mib(client), 100.0 * client / fleet, mib(streamed), mib(lazy_received), mib(tree)))
+print("builds: cold %s s, edit %s s, bump %s s; lazy build and push %s s" % tuple(a[14:18]))
+print(json.dumps({
+    "images": 30, "unique_layers": unique, "layer_references": refs, "compressed_fleet_bytes": fleet,
+    "cold_bytes": cold, "edit_bytes": edit, "bump_bytes": bump,
+    "baseline_cold_bytes": bcold, "baseline_edit_bytes": bedit, "baseline_bump_bytes": bbump,
+    "bump_ratio": round(bbump / max(bump, 1), 1),
+    "lazy_client_bytes": client, "lazy_client_fraction": round(client / fleet, 4),
+    "lazy_streamed_bytes": streamed, "lazy_registry_bytes": lazy_received, "lazy_output_tree_bytes": tree,
+}, sort_keys=True))
+PY
