@@ -67,10 +67,12 @@ from_cache() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_nginx DIR PORT: nginx with its WebDAV module as an HTTP cache on 127.0.0.1:PORT, storing
-# under DIR/cache (cas/ and ac/); sets NGINX_PID. stop_nginx stops it.
+# start_nginx DIR PORT [LOG]: nginx with its WebDAV module as an HTTP cache on 127.0.0.1:PORT,
+# storing under DIR/cache (cas/ and ac/); sets NGINX_PID. stop_nginx stops it. With LOG, each
+# request is a line there: METHOD STATUS BYTES_SENT BYTES_RECEIVED "USER_AGENT" (bench/fleet.sh).
 start_nginx() {
-  local dir="$1" port="$2" user=""
+  local dir="$1" port="$2" log="access_log off;" user=""
+  [[ -n "${3:-}" ]] && log="log_format counted '\$request_method \$status \$body_bytes_sent \$request_length \"\$http_user_agent\"'; access_log $3 counted;"
   command -v nginx >/dev/null || fail "nginx is not installed (tools/setup.sh installs nginx-light)"
   mkdir -p "$dir/cache" "$dir/tmp"
   # Started by root, nginx's workers would drop to a user that cannot write to the scratch dir.
@@ -82,7 +84,7 @@ pid $dir/nginx.pid;
 error_log $dir/error.log;
 events {}
 http {
-  access_log off;
+  $log
   client_body_temp_path $dir/tmp;
   server {
     listen 127.0.0.1:$port;

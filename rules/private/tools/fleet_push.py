@@ -36,6 +36,8 @@ import urllib.parse
 import urllib.request
 
 CHUNK = 1 << 20
+# What the remote cache and the registry see: bench/fleet.sh tells the push's reads from Bazel's.
+USER_AGENT = "rules_pyimage-push"
 
 
 class PushError(Exception):
@@ -127,8 +129,8 @@ class HttpCache:
         parts = urllib.parse.urlsplit(url)
         self.base = "%s://%s%s" % (parts.scheme, parts.hostname + (":%d" % parts.port if parts.port else ""), parts.path.rstrip("/"))
         self.url = self.base  # what is printed: never the credentials
-        self.headers = basic_auth(parts.username and "%s:%s" % (
-            urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")))
+        self.headers = dict(basic_auth(parts.username and "%s:%s" % (
+            urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))), **{"User-Agent": USER_AGENT})
 
     def _open(self, method, digest):
         request = urllib.request.Request("%s/cas/%s" % (self.base, digest.split(":", 1)[1]), method=method, headers=self.headers)
@@ -226,7 +228,7 @@ class Registry:
         self.host = host
         self.tls_verify = tls_verify
         self.base = ("https://" if tls_verify else "http://") + host
-        self.headers = basic_auth(creds)
+        self.headers = dict(basic_auth(creds), **{"User-Agent": USER_AGENT})
 
     def _connection(self, url):
         parts = urllib.parse.urlsplit(url)
