@@ -20,9 +20,9 @@
 # baseline_bump_bytes, lazy_client_bytes, ...). Goals: bump_bytes at least 5x below
 # baseline_bump_bytes; lazy_client_bytes under 5% of compressed_fleet_bytes.
 #
-#   bench/fleet.sh            (about 40 minutes cold on 2 cores; the remote cache is kept in
-#                              $PYIMAGE_BENCH_CACHE, default ~/.cache/rules_pyimage/bench-fleet,
-#                              so a second run builds from it; the registries start empty)
+#   bench/fleet.sh    (the remote cache is kept in $PYIMAGE_BENCH_CACHE, default
+#                      ~/.cache/rules_pyimage/bench-fleet, and starts with what the tests' disk
+#                      cache holds, so a second run builds from it; the registries start empty)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/tests/e2e/lib.sh"  # SCRATCH, clone_to, bz, fail; the scratch dir goes at exit
@@ -32,6 +32,16 @@ command -v skopeo >/dev/null || fail "skopeo is not installed (tools/setup.sh in
 
 # --- the remote cache, the registries and the proxy that counts what they receive -----------------
 CACHE_DIR="${PYIMAGE_BENCH_CACHE:-$HOME/.cache/rules_pyimage/bench-fleet}"
+# The CPython compiles are not what this bench measures: what the disk cache the tests use
+# holds is linked into the bench's remote cache first (the same keys: Bazel's disk cache shards
+# by the first two hex digits, its HTTP cache does not).
+mkdir -p "$CACHE_DIR/cache/ac" "$CACHE_DIR/cache/cas"
+for kind in ac cas; do
+  if [[ -d "$DISK_CACHE/$kind" ]]; then
+    find "$DISK_CACHE/$kind" -mindepth 2 -maxdepth 2 -type f \
+      -exec sh -c 'ln -f -t "$0" "$@" 2>/dev/null || cp -f -t "$0" "$@"' "$CACHE_DIR/cache/$kind" {} +
+  fi
+done
 CPORT="$(free_port)"
 start_nginx "$CACHE_DIR" "$CPORT" "$SCRATCH/cache.log"
 PIDS=()
