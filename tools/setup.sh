@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
   python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
-  apache2-utils gpg gpg-agent docker.io shellcheck
+  apache2-utils gpg gpg-agent docker.io shellcheck python3-grpcio
 )
 
 SUDO=""

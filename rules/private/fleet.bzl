@@ -123,7 +123,14 @@ def _fleet_push_impl(ctx):
     ]
     if not from_cache:
         lines.append("command -v skopeo >/dev/null 2>&1 || { echo 'ERROR: the fleet push needs skopeo (apt-get install skopeo)' >&2; exit 1; }")
-    lines.append('exec python3 "$base/%s" \\' % ctx.file._tool.short_path)
+    python = "python3"
+    if from_cache.startswith("grpc"):
+        # grpcio: Debian's python3-grpcio is /usr/bin/python3's, which another python3 first on
+        # PATH (pyenv, a virtualenv) does not see.
+        lines.append("PUSH_PY=python3")
+        lines.append("if ! python3 -c 'import grpc' 2>/dev/null && /usr/bin/python3 -c 'import grpc' 2>/dev/null; then PUSH_PY=/usr/bin/python3; fi")
+        python = '"$PUSH_PY"'
+    lines.append('exec %s "$base/%s" \\' % (python, ctx.file._tool.short_path))
     if from_cache:
         # Checked at analysis by //rules:push_from_cache: no quote or shell character in it.
         lines.append("  --from-cache '%s' \\" % from_cache)

@@ -10,6 +10,8 @@
 #      empty (BuildGrid over gRPC on 127.0.0.1, locked in tests/e2e/buildgrid/), which B fills;
 #   C. a fresh clone on this host, Bazel 4.2.3, against that gRPC cache only: every spawn,
 #      CPython's compile included, must come from the cache (Bazel's execution log is the proof).
+#   D. clone C pushes the image lazily (--//rules:push_from_cache=grpc://...): its blobs stream
+#      from BuildGrid's ByteStream to a registry on 127.0.0.1, which then holds the built digest.
 # All must give the digests committed in app/image.digests; the wheel built from markupsafe's
 # sdist and every file of the compiled CPython (build copy and runtime tar) must be the same
 # bytes on A and B. It prints how long each build took.
@@ -176,6 +178,27 @@ image_digests "$B_BIN" >"$SCRATCH/b.digests"
 cpython_sums "$B_BIN" >"$SCRATCH/b.cpython"
 b_whl="$(whl_sum "$B_BIN")"
 
+# --- D: a lazy push from the gRPC cache -------------------------------------------------------------
+# Clone C's output base again, with the push reading the blobs from BuildGrid (FindMissingBlobs,
+# then ByteStream Read, streamed to a registry on 127.0.0.1): the image pulled back must have the
+# built digest. Bazel 4's `bazel run` needs the runfiles (the manifest) downloaded.
+RPORT="$(free_port)"
+mkdir -p "$SCRATCH/registry"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+  "$SCRATCH/registry/data" "$RPORT" >"$SCRATCH/registry/config.yml"
+docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
+REGISTRY_PID=$!
+trap 'kill $REGISTRY_PID 2>/dev/null || true; stop_buildgrid; cleanup' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/v2/" >/dev/null && break; sleep 0.2; done
+(cd "$SCRATCH/c/checkout" && bz c run --disk_cache= "${GRPC[@]}" --remote_download_toplevel \
+  --//rules:push_from_cache="grpc://127.0.0.1:$PORT/pyimage" //app:image.push -- \
+  --repository "127.0.0.1:$RPORT/lazy/image:v1" --dest-tls-verify=false) >"$SCRATCH/d-push.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/d-push.log" >&2; fail "the lazy push from the gRPC cache failed"; }
+d_streamed="$(grep -o '"streamed_bytes": [0-9]*' "$SCRATCH/d-push.log" | grep -o '[0-9]*$')"
+[[ "${d_streamed:-0}" -gt 1000000 ]] || fail "the lazy push streamed ${d_streamed:-no} bytes from the gRPC cache"
+skopeo inspect --tls-verify=false "docker://127.0.0.1:$RPORT/lazy/image:v1" --format '{{.Digest}}' >"$SCRATCH/d.digest" 2>"$SCRATCH/d-inspect.log" \
+  || { cat "$SCRATCH/d-inspect.log" >&2; fail "the registry has no lazy/image:v1 after the lazy push"; }
+
 # --- compare ----------------------------------------------------------------------------------------
 grep -v '^#' "$ROOT/app/image.digests" | grep . >"$SCRATCH/golden.digests"
 diff "$SCRATCH/a.digests" "$SCRATCH/golden.digests" >&2 || fail "this host's //app:image differs from app/image.digests (above)"
@@ -196,3 +219,5 @@ echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at 
 echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
 echo "ok: clone C on this host (Bazel 4.2.3) took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"
 echo "  and added $c_kept action results it took to the shared disk cache"
+[[ "$(cat "$SCRATCH/d.digest")" == "$want" ]] || fail "the lazy push from the gRPC cache left $(cat "$SCRATCH/d.digest") in the registry, not $want"
+echo "ok: a lazy push from the gRPC cache (BuildGrid's ByteStream) streamed $d_streamed bytes to a registry, which holds $want"
