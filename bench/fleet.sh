@@ -152,7 +152,10 @@ step build-bump main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
 push bump packages
 push bump single
 
-# The lazy push: a new output base, nothing on its disk but what `bazel run` needs.
+# The lazy push: a new output base, nothing on its disk but what `bazel run` needs. What a team's
+# CI does first (its push config set on the build): the manifests' own action (ImagePushRef)
+# runs once and is in the cache; the new output base takes it from there.
+step build-push-ref main build "${REMOTE[@]}" --//rules:push_from_cache="http://127.0.0.1:$CPORT" //fleet:fleet.push
 : >"$SCRATCH/cache.log"
 : >"$SCRATCH/reg-lazy.log"
 step push-lazy lazy run "${REMOTE[@]}" --remote_download_toplevel \
