@@ -174,7 +174,7 @@ tar -C "$ROOT/tests/pip" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-ow
 HOOK_SHA="$(sha256sum "$HOOK_SDIST" | cut -d' ' -f1)"
 printf '<!DOCTYPE html><html><body><a href="../../files/pyimagehook-1.0.tar.gz#sha256=%s">pyimagehook-1.0.tar.gz</a></body></html>\n' \
   "$HOOK_SHA" > "$SCRATCH/index/simple/pyimagehook/index.html"
-INDEX_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+INDEX_PORT="$(free_port)"
 python3 -m http.server --bind 127.0.0.1 --directory "$SCRATCH/index" "$INDEX_PORT" >"$SCRATCH/index.log" 2>&1 &
 INDEX_PID=$!
 trap 'kill $INDEX_PID 2>/dev/null || true; cleanup' EXIT

@@ -12,7 +12,6 @@
 # Each Bazel builds cold in an output base of its own (the disk cache is shared, but no key of one
 # Bazel matches the other's: paths and configuration names differ).
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/remote_cache_lib.sh"  # free_port
 
 RULES="$SCRATCH/rules_pyimage"
 WS="$SCRATCH/consumer"
@@ -129,16 +128,11 @@ F7="$(cat "$BIN7/app/app_in_fleet.digest" "$BIN7/app/tool_in_fleet.digest")"
 # The fleet's push from Bazel 7: `bazel run --script_path` writes the runner, which runs here, where
 # skopeo is (Bazel 7 runs in its sid root filesystem); a registry on 127.0.0.1 gets both images
 # with their built digests, and a second push sends nothing.
-RPORT="$(free_port)"
-mkdir -p "$SCRATCH/registry"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$SCRATCH/registry/data" "$RPORT" >"$SCRATCH/registry/config.yml"
-docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
-REGISTRY_PID=$!
+start_registry "$SCRATCH/registry"
+RPORT="$REGISTRY_PORT"
 trap 'kill $REGISTRY_PID 2>/dev/null || true; "${B7[@]}" clean --expunge >/dev/null 2>&1 || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 "${B7[@]}" run --disk_cache="$DISK_CACHE" --script_path="$SCRATCH/fleet-push7.sh" //app:fleet.push >"$SCRATCH/fleet-push7-build.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/fleet-push7-build.log" >&2; fail "Bazel 7: bazel run --script_path //app:fleet.push failed"; }
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/v2/" >/dev/null && break; sleep 0.2; done
 for n in 1 2; do
   bash "$SCRATCH/fleet-push7.sh" --registry "127.0.0.1:$RPORT/team" --dest-tls-verify=false >"$SCRATCH/fleet-push7-$n.log" 2>&1 \
     || { tail -n 30 "$SCRATCH/fleet-push7-$n.log" >&2; fail "Bazel 7: the consumer's fleet push ($n) failed"; }

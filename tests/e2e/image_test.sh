@@ -166,20 +166,9 @@ bazel build "$DC" //app:image >/dev/null 2>&1
 echo "ok: without --stamp the image is the unstamped one again ($DIGEST)"
 
 # --- push to a registry on 127.0.0.1 and pull it back --------------------------------------------------
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-mkdir -p "$SCRATCH/registry"
-cat >"$SCRATCH/registry/config.yml" <<YML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $SCRATCH/registry/data
-http:
-  addr: 127.0.0.1:$PORT
-YML
-docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
-REGISTRY_PID=$!
+start_registry "$SCRATCH/registry"
+PORT="$REGISTRY_PORT"
 trap 'kill $REGISTRY_PID 2>/dev/null || true; podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && break; sleep 0.2; done
 bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$PORT/example:v1" --dest-tls-verify=false \
   >"$SCRATCH/push.log" 2>&1 || { cat "$SCRATCH/push.log" >&2; fail "push failed"; }
 expect_in "$SCRATCH/push.log" "pushed 127.0.0.1:$PORT/example:v1@$DIGEST"
@@ -252,14 +241,14 @@ PY
 done
 echo "ok: the push attached the SBOM and provenance (subject $DIGEST), byte for byte the built ones"
 # A registry that is not there: a clear error, non-zero exit.
-DEAD="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+DEAD="$(free_port)"
 if bazel run "$DC" //app:image.push -- --repository "127.0.0.1:$DEAD/example:v1" --dest-tls-verify=false \
   >"$SCRATCH/push-bad.log" 2>&1; then fail "a push to a closed port succeeded"; fi
 expect_in "$SCRATCH/push-bad.log" "ERROR: the registry did not take the push of 127.0.0.1:$DEAD/example:v1"
 echo "ok: a push to a registry that is not there fails with a clear error"
 # A registry that asks for a password: the push passes the credentials on to its digest check
 # too, so it reports the pushed digest; without them it fails naming the registry.
-APORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+APORT="$(free_port)"
 mkdir -p "$SCRATCH/registry-auth"
 htpasswd -Bbn pusher "s3cret-$APORT" >"$SCRATCH/registry-auth/htpasswd" 2>/dev/null
 cat >"$SCRATCH/registry-auth/config.yml" <<YML

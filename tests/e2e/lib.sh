@@ -30,6 +30,23 @@ bz() {
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_registry DIR: docker-registry on a free port of 127.0.0.1, storing under DIR/data; sets
+# REGISTRY_PORT and REGISTRY_PID (the caller's EXIT trap kills it) once it answers /v2/.
+start_registry() {
+  command -v docker-registry >/dev/null || fail "docker-registry is not installed (tools/setup.sh installs it)"
+  REGISTRY_PORT="$(free_port)"
+  mkdir -p "$1"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$1/data" "$REGISTRY_PORT" >"$1/config.yml"
+  docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null && return 0; sleep 0.2; done
+  kill "$REGISTRY_PID" 2>/dev/null || true
+  fail "docker-registry did not start (see $1/log)"
+}
+
 expect_in() {  # expect_in FILE TEXT: FILE contains TEXT
   grep -qF -- "$2" "$1" || { tail -n 30 "$1" >&2; fail "expected '$2' in the output above"; }
 }

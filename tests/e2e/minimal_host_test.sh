@@ -182,14 +182,9 @@ b_whl="$(whl_sum "$B_BIN")"
 # Clone C's output base again, with the push reading the blobs from BuildGrid (FindMissingBlobs,
 # then ByteStream Read, streamed to a registry on 127.0.0.1): the image pulled back must have the
 # built digest. Bazel 4's `bazel run` needs the runfiles (the manifest) downloaded.
-RPORT="$(free_port)"
-mkdir -p "$SCRATCH/registry"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$SCRATCH/registry/data" "$RPORT" >"$SCRATCH/registry/config.yml"
-docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
-REGISTRY_PID=$!
+start_registry "$SCRATCH/registry"
+RPORT="$REGISTRY_PORT"
 trap 'kill $REGISTRY_PID 2>/dev/null || true; stop_buildgrid; cleanup' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/v2/" >/dev/null && break; sleep 0.2; done
 (cd "$SCRATCH/c/checkout" && bz c run --disk_cache= "${GRPC[@]}" --remote_download_toplevel \
   --//rules:push_from_cache="grpc://127.0.0.1:$PORT/pyimage" //app:image.push -- \
   --repository "127.0.0.1:$RPORT/lazy/image:v1" --dest-tls-verify=false) >"$SCRATCH/d-push.log" 2>&1 \

@@ -82,14 +82,9 @@ echo "  and added $kept action results it took to the shared disk cache"
 #    stream from nginx to a registry, none of them reaches D's output tree, and what the registry
 #    holds pulls back with the built digest. Then a blob the cache lost fails the push, naming
 #    the fix, before any tag moves.
-RPORT="$(free_port)"
-mkdir -p "$SCRATCH/registry"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$SCRATCH/registry/data" "$RPORT" >"$SCRATCH/registry/config.yml"
-docker-registry serve "$SCRATCH/registry/config.yml" >"$SCRATCH/registry/log" 2>&1 &
-REGISTRY_PID=$!
+start_registry "$SCRATCH/registry"
+RPORT="$REGISTRY_PORT"
 trap 'kill $REGISTRY_PID 2>/dev/null || true; stop_nginx; cleanup' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$RPORT/v2/" >/dev/null && break; sleep 0.2; done
 WS_D="$SCRATCH/d/checkout"
 clone_to "$WS_D"
 LAZY=(--disk_cache= --remote_cache="http://127.0.0.1:$PORT" --//rules:push_from_cache="http://127.0.0.1:$PORT")
