@@ -27,7 +27,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/tests/e2e/lib.sh"  # SCRATCH, clone_to, bz, fail; the scratch dir goes at exit
 source "$ROOT/tests/e2e/remote_cache_lib.sh"
-command -v docker-registry >/dev/null || fail "docker-registry is not installed (tools/setup.sh installs it)"
 command -v skopeo >/dev/null || fail "skopeo is not installed (tools/setup.sh installs it)"
 
 # --- the remote cache, the registries and the proxy that counts what they receive -----------------
@@ -49,18 +48,14 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; stop_nginx; cleanup' EXIT
 declare -A REG
 proxy_servers=""
 for reg in packages single lazy; do
-  port="$(free_port)"
-  mkdir -p "$SCRATCH/reg-$reg"
-  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-    "$SCRATCH/reg-$reg/data" "$port" >"$SCRATCH/reg-$reg/config.yml"
-  docker-registry serve "$SCRATCH/reg-$reg/config.yml" >"$SCRATCH/reg-$reg/log" 2>&1 &
-  PIDS+=($!)
+  start_registry "$SCRATCH/reg-$reg"
+  PIDS+=("$REGISTRY_PID")
   REG[$reg]="$(free_port)"
   proxy_servers+="
   server {
     listen 127.0.0.1:${REG[$reg]};
     access_log $SCRATCH/reg-$reg.log counted;
-    location / { proxy_pass http://127.0.0.1:$port; }
+    location / { proxy_pass http://127.0.0.1:$REGISTRY_PORT; }
   }"
 done
 mkdir -p "$SCRATCH/proxy/tmp"
@@ -103,6 +98,7 @@ step() {  # step KEY OUTPUT_BASE ARGS...: bazel ARGS in the fleet's workspace, i
   echo "  $key: ${SECS[$key]} s" >&2
 }
 received() { awk '{ n += $4 } END { print n + 0 }' "$1"; }  # received LOG: bytes a proxy took in
+declare -A REQS
 declare -A BYTES
 push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to its registry; count
   local phase="$1" mode="$2" target=fleet
@@ -111,10 +107,11 @@ push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to i
   step "push-$phase-$mode" main run "${REMOTE[@]}" "//fleet:$target.push" -- \
     --registry "127.0.0.1:${REG[$mode]}/team" --dest-tls-verify=false
   BYTES[$phase-$mode]="$(received "$SCRATCH/reg-$mode.log")"
-  echo "  $phase $mode: ${BYTES[$phase-$mode]} bytes received by the registry" >&2
+  REQS[$phase-$mode]="$(wc -l <"$SCRATCH/reg-$mode.log")"
+  echo "  $phase $mode: ${BYTES[$phase-$mode]} bytes in ${REQS[$phase-$mode]} requests received by the registry" >&2
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), $(bazel --version)" >&2
+echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Bazel $(dpkg-query -W -f='${Version}' bazel-bootstrap 2>/dev/null || bazel --version)" >&2
 step lock main run "${REMOTE[@]}" //fleet:requirements.update
 grep -q "^$BUMP==$BUMP_FROM " "$WS/fleet/requirements.lock.txt" || fail "the lock does not pin $BUMP==$BUMP_FROM"
 echo "  the lock pins $(grep -c '^[a-z]' "$WS/fleet/requirements.lock.txt") distributions" >&2
@@ -166,30 +163,37 @@ LAZY_STREAMED="$(awk '$1 == "GET" && $0 ~ /"rules_pyimage-push/ { n += $3 } END 
 LAZY_RECEIVED="$(received "$SCRATCH/reg-lazy.log")"
 LAZY_TREE="$(du -sbL "$(cd "$WS" && bz lazy info output_path 2>/dev/null)" | cut -f1)"
 
-python3 - "$UNIQUE_LAYERS" "$LAYER_REFS" "$FLEET_BYTES" "${BYTES[cold-packages]}" "${BYTES[cold-single]}" \
-  "${BYTES[edit-packages]}" "${BYTES[edit-single]}" "${BYTES[bump-packages]}" "${BYTES[bump-single]}" \
-  "$LAZY_CLIENT" "$LAZY_STREAMED" "$LAZY_RECEIVED" "$LAZY_TREE" "$BUMP $BUMP_FROM -> $BUMP_TO" \
-  "${SECS[build-cold]}" "${SECS[build-edit]}" "${SECS[build-bump]}" "${SECS[push-lazy]}" <<'PY'
+# Everything measured, as NAME=VALUE lines, for the report.
+{
+  echo "unique_layers=$UNIQUE_LAYERS" "layer_references=$LAYER_REFS" "compressed_fleet_bytes=$FLEET_BYTES"
+  for phase in cold edit bump; do
+    echo "${phase}_bytes=${BYTES[$phase-packages]}" "baseline_${phase}_bytes=${BYTES[$phase-single]}"
+    echo "${phase}_requests=${REQS[$phase-packages]}" "baseline_${phase}_requests=${REQS[$phase-single]}"
+    echo "${phase}_build_seconds=${SECS[build-$phase]}"
+  done
+  echo "lazy_client_bytes=$LAZY_CLIENT" "lazy_streamed_bytes=$LAZY_STREAMED" "lazy_registry_bytes=$LAZY_RECEIVED"
+  echo "lazy_output_tree_bytes=$LAZY_TREE" "lazy_seconds=${SECS[push-lazy]}"
+} | tr ' ' '\n' >"$SCRATCH/values"
+python3 - "$SCRATCH/values" "$BUMP $BUMP_FROM -> $BUMP_TO" <<'PY'
 import json, sys
-a = sys.argv[1:]
-unique, refs, fleet = int(a[0]), int(a[1]), int(a[2])
-cold, bcold, edit, bedit, bump, bbump = (int(x) for x in a[3:9])
-client, streamed, lazy_received, tree = (int(x) for x in a[9:13])
-mib = lambda n: "%.1f MiB" % (n / 1048576.0)
-print("== 30 images, 2 CPython lines, one lock: bytes the registry received")
-print("%-34s %14s %14s %8s" % ("", "per package", "single venv", "ratio"))
-for what, new, old in (("cold push (empty registry)", cold, bcold), ("after a one-line app edit", edit, bedit), ("after bumping " + a[13], bump, bbump)):
-    print("%-34s %14s %14s %7.1fx" % (what, mib(new) if new > 1048576 else "%d B" % new, mib(old) if old > 1048576 else "%d B" % old, old / max(new, 1)))
-print("unique layers: %d (of %d layer references); compressed fleet: %s" % (unique, refs, mib(fleet)))
-print("lazy push: %s downloaded by Bazel (%.2f%% of the fleet), %s streamed cache -> registry, %s received; output tree %s"
-      % (mib(client), 100.0 * client / fleet, mib(streamed), mib(lazy_received), mib(tree)))
-print("builds: cold %s s, edit %s s, bump %s s; lazy build and push %s s" % tuple(a[14:18]))
-print(json.dumps({
-    "images": 30, "unique_layers": unique, "layer_references": refs, "compressed_fleet_bytes": fleet,
-    "cold_bytes": cold, "edit_bytes": edit, "bump_bytes": bump,
-    "baseline_cold_bytes": bcold, "baseline_edit_bytes": bedit, "baseline_bump_bytes": bbump,
-    "bump_ratio": round(bbump / max(bump, 1), 1),
-    "lazy_client_bytes": client, "lazy_client_fraction": round(client / fleet, 4),
-    "lazy_streamed_bytes": streamed, "lazy_registry_bytes": lazy_received, "lazy_output_tree_bytes": tree,
-}, sort_keys=True))
+v = {}
+for line in open(sys.argv[1]):
+    name, _, value = line.strip().partition("=")
+    v[name] = float(value) if "." in value else int(value)
+mib = lambda n: "%.1f MiB" % (n / 1048576.0) if n > 1048576 else "%.0f KiB" % (n / 1024.0)
+print("== 30 images, 2 CPython lines, one lock: what the registry received (bytes, requests)")
+print("%-34s %22s %22s %8s" % ("", "per-package layers", "one venv layer", "ratio"))
+for phase, what in (("cold", "cold push (empty registry)"), ("edit", "after a one-line app edit"), ("bump", "after bumping " + sys.argv[2])):
+    new, old = v[phase + "_bytes"], v["baseline_%s_bytes" % phase]
+    print("%-34s %13s %8s %13s %8s %7.1fx" % (what, mib(new), "(%d)" % v[phase + "_requests"], mib(old),
+                                              "(%d)" % v["baseline_%s_requests" % phase], old / max(new, 1)))
+print("unique layers: %d (of %d layer references); compressed fleet: %s" % (v["unique_layers"], v["layer_references"], mib(v["compressed_fleet_bytes"])))
+print("lazy push: %s downloaded by Bazel from the cache (%.2f%% of the fleet), %s streamed cache -> registry, %s received; output tree %s"
+      % (mib(v["lazy_client_bytes"]), 100.0 * v["lazy_client_bytes"] / v["compressed_fleet_bytes"], mib(v["lazy_streamed_bytes"]),
+         mib(v["lazy_registry_bytes"]), mib(v["lazy_output_tree_bytes"])))
+print("builds: cold %s s, edit %s s, bump %s s; lazy build and push %s s" % (
+    v["cold_build_seconds"], v["edit_build_seconds"], v["bump_build_seconds"], v["lazy_seconds"]))
+v.update(images=30, bump_ratio=round(v["baseline_bump_bytes"] / max(v["bump_bytes"], 1), 1),
+         lazy_client_fraction=round(v["lazy_client_bytes"] / v["compressed_fleet_bytes"], 4))
+print(json.dumps(v, sort_keys=True))
 PY

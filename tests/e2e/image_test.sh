@@ -203,7 +203,10 @@ assert a["present_blobs"] == 0 and a["send_blobs"] == a["blobs"], a
 # pyyaml layer are sent.
 assert b["present_blobs"] == 5 and b["send_blobs"] == 2, b
 assert second["total"]["send_bytes"] == 0 and second["total"]["send_blobs"] == 0, second["total"]
-print("ok: fleet push: %d bytes in %d blobs the first time (%d bytes of fleet-b already sent with fleet-a), none the second"
+# The second time each tag already names the built digest: both images are left alone.
+assert [i["current"] for i in first["images"]] == [False, False], first["images"]
+assert [i["current"] for i in second["images"]] == [True, True], second["images"]
+print("ok: fleet push: %d bytes in %d blobs the first time (%d bytes of fleet-b already sent with fleet-a), none the second (both up to date)"
       % (first["total"]["send_bytes"], first["total"]["send_blobs"], b["present_bytes"]))
 PY
 for app in a b; do

@@ -300,6 +300,21 @@ class Registry:
         except (urllib.error.URLError, OSError) as err:
             raise PushError("the registry %s does not answer (%s)" % (self.base, err)) from err
 
+    def tag_digest(self, repo, tag):
+        """The digest of the manifest the tag names now, or "" (no such tag, or no answer)."""
+        request = urllib.request.Request("%s/v2/%s/manifests/%s" % (self.base, repo, tag), method="HEAD", headers=dict(
+            self.headers, Accept="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"))
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.headers.get("Docker-Content-Digest", "")
+        except urllib.error.HTTPError as err:
+            if err.code in (401, 403):
+                raise PushError("the registry %s refused to say what %s:%s is (HTTP %d): give --dest-creds USER:PASS"
+                                % (self.base, repo, tag, err.code)) from err
+            return ""
+        except (urllib.error.URLError, OSError) as err:
+            raise PushError("the registry %s does not answer (%s)" % (self.base, err)) from err
+
     def has(self, repo, digest):
         status = self.call("HEAD", "/v2/%s/blobs/%s" % (repo, digest))
         if status in (401, 403):
@@ -312,14 +327,18 @@ class Registry:
 
 
 def plan(images, registry):
-    """Per image, what each blob needs: 'there', 'mount FROM', 'sent by IMAGE' or 'send'."""
+    """Per image, what each blob needs: 'there', 'mount FROM', 'sent by IMAGE' or 'send'.
+
+    An image whose tag already names its digest is marked current (image["current"]): its
+    repository holds every blob, nothing of it is asked for or pushed again."""
     holders = {}  # digest -> a repository of the fleet that holds it
     sending = {}  # digest -> the image of this push that sends it
     rows = []
     for image in images:
+        image["current"] = registry.tag_digest(image["repo"], image["tag"]) == image["digest"]
         actions = []
         for digest, size in image["blobs"]:
-            if registry.has(image["repo"], digest):
+            if image["current"] or registry.has(image["repo"], digest):
                 action = "there"
             elif digest in sending:
                 action = "sent by " + sending[digest]
@@ -341,7 +360,7 @@ def summary(images, rows):
     out = []
     for image, actions in zip(images, rows):
         send = [s for _, s, a in actions if a == "send"]
-        out.append({"image": image["name"], "blobs": len(actions), "send_blobs": len(send), "send_bytes": sum(send),
+        out.append({"image": image["name"], "current": image["current"], "blobs": len(actions), "send_blobs": len(send), "send_bytes": sum(send),
                     "present_blobs": len(actions) - len(send), "present_bytes": sum(s for _, s, a in actions if a != "send")})
     return out
 
@@ -351,6 +370,9 @@ def lazy_push(images, rows, api, cache, registry, rows_summary, total):
     repo_of = {image["name"]: image["repo"] for image in images}
     streamed = 0
     for image, actions in zip(images, rows):
+        if image["current"]:
+            print("up to date: %s@%s" % (image["dest"], image["digest"]))
+            continue
         try:
             for digest, size, action in actions:
                 if action == "there":
@@ -453,7 +475,8 @@ def main(argv=None):
     print("  %-40s %6s %14s %8s %14s" % ("image", "send", "bytes to send", "present", "bytes present"))
     rows_summary = summary(images, rows)
     for s in rows_summary:
-        print("  %-40s %6d %14d %8d %14d" % (s["image"], s["send_blobs"], s["send_bytes"], s["present_blobs"], s["present_bytes"]))
+        print("  %-40s %6d %14d %8d %14d%s" % (s["image"], s["send_blobs"], s["send_bytes"], s["present_blobs"], s["present_bytes"],
+                                             "  (up to date: its tag names this digest)" if s["current"] else ""))
     total = {k: sum(s[k] for s in rows_summary) for k in ("blobs", "send_blobs", "send_bytes", "present_blobs", "present_bytes")}
     print("  %-40s %6d %14d %8d %14d" % ("total", total["send_blobs"], total["send_bytes"], total["present_blobs"], total["present_bytes"]))
     if plan_only:
@@ -462,6 +485,9 @@ def main(argv=None):
     if cache:
         return lazy_push(images, rows, api, cache, registry, rows_summary, total)
     for image, actions in zip(images, rows):
+        if image["current"]:
+            print("up to date: %s@%s" % (image["dest"], image["digest"]))
+            continue
         for digest, _, action in actions:
             if action.startswith("mount ") and not api.mount(image["repo"], digest, action.split(" ", 1)[1]):
                 print("note: the registry did not mount %s into %s; skopeo sends it" % (digest, image["repo"]))

@@ -11,15 +11,21 @@ from rules.private.tools import fleet_push
 
 
 class FakeRegistry:
-    def __init__(self, holds):
+    def __init__(self, holds, tags=None):
         self.holds = holds  # {repo: {digest}}
+        self.tags = tags or {}  # {repo:tag: manifest digest}
+        self.asked = []
+
+    def tag_digest(self, repo, tag):
+        return self.tags.get("%s:%s" % (repo, tag), "")
 
     def has(self, repo, digest):
+        self.asked.append((repo, digest))
         return digest in self.holds.get(repo, set())
 
 
 def image(name, blobs):
-    return {"name": name, "repo": "team/" + name, "blobs": blobs}
+    return {"name": name, "repo": "team/" + name, "tag": "latest", "digest": "m-" + name, "blobs": blobs}
 
 
 class PlanTest(unittest.TestCase):
@@ -40,6 +46,18 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(["send", "mount team/b"], [a for _, _, a in rows[0]])
         self.assertEqual(["send", "there"], [a for _, _, a in rows[1]])
         self.assertEqual([1, 2], [x["send_bytes"] for x in fleet_push.summary(images, rows)])
+
+    def test_an_image_whose_tag_names_its_digest_is_left_alone(self):
+        images = [image("a", [("c1", 1), ("base", 100)]), image("b", [("c2", 2), ("base", 100)])]
+        # a's tag names a's built manifest; b's tag names an older one.
+        registry = FakeRegistry({"team/a": {"c1", "base"}, "team/b": {"base"}}, {"team/a:latest": "m-a", "team/b:latest": "m-old"})
+        rows = fleet_push.plan(images, registry)
+        self.assertEqual([True, False], [i["current"] for i in images])
+        self.assertEqual(["there", "there"], [a for _, _, a in rows[0]])
+        # None of a's own blobs is asked for (b's c2 may be looked for in a, to mount it).
+        self.assertEqual([], [(r, d) for r, d in registry.asked if r == "team/a" and d in ("c1", "base")])
+        self.assertEqual(["send", "there"], [a for _, _, a in rows[1]])
+        self.assertEqual([True, False], [x["current"] for x in fleet_push.summary(images, rows)])
 
     def test_no_registry_no_push(self):
         with self.assertRaises(SystemExit) as caught:
