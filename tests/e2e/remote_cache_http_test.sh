@@ -88,8 +88,12 @@ trap 'kill $REGISTRY_PID 2>/dev/null || true; stop_nginx; cleanup' EXIT
 WS_D="$SCRATCH/d/checkout"
 clone_to "$WS_D"
 LAZY=(--disk_cache= --remote_cache="http://127.0.0.1:$PORT" --//rules:push_from_cache="http://127.0.0.1:$PORT")
-(cd "$WS_D" && bz d build "${LAZY[@]}" --remote_download_minimal "$CACHE_IMAGE.push") >"$SCRATCH/d-build.log" 2>&1 \
-  || { tail -n 30 "$SCRATCH/d-build.log" >&2; fail "clone D's build with --remote_download_minimal failed"; }
+(cd "$WS_D" && bz d build "${LAZY[@]}" --remote_download_minimal --execution_log_json_file="$SCRATCH/d.json" "$CACHE_IMAGE.push") \
+  >"$SCRATCH/d-build.log" 2>&1 || { tail -n 30 "$SCRATCH/d-build.log" >&2; fail "clone D's build with --remote_download_minimal failed"; }
+# The compiled interpreter holds no link, so Bazel 4 takes it from the cache under
+# --remote_download_minimal (it compiles again when an action's outputs have one).
+[[ "$(spawn_status "$SCRATCH/d.json" CPythonBuild)" == cached ]] || fail "clone D compiled CPython again under --remote_download_minimal"
+! grep -q "Symlinks in action outputs" "$SCRATCH/d-build.log" || fail "an action of clone D's build has a link among its outputs: $(grep -B3 'Symlinks in action outputs' "$SCRATCH/d-build.log" | head -n 3)"
 # Bazel 4's `bazel run` needs the runfiles downloaded (--remote_download_toplevel): the push's are
 # its manifest, SBOM and provenance; the layers are not among them.
 (cd "$WS_D" && bz d run "${LAZY[@]}" --remote_download_toplevel "$CACHE_IMAGE.push" -- \

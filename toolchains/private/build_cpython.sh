@@ -285,6 +285,16 @@ mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/include"
 cp "$PY" "$OUT/bin/python3"
 cp -a "$D/lib/." "$OUT/lib/"
 cp -a "$D/include/." "$OUT/include/"
+# No link among the build copy's files (make install links lib/pkgconfig/python3.pc to
+# python-X.Y.pc): Bazel before 6.2 cannot take an action output that is a link from a remote
+# cache under --remote_download_minimal or _toplevel and compiles again, and later ones then
+# download every output of the action. Each link becomes a copy of the file it names.
+while IFS= read -r -d '' link; do
+  target="$(readlink -f "$link")"
+  [[ -e "$target" && "$target" == "$OUT"/* ]] || die "the build copy's link ${link#"$OUT"/} names $target, outside it"
+  rm "$link"
+  cp -a "$target" "$link"
+done < <(find "$OUT/bin" "$OUT/lib" "$OUT/include" -type l -print0)
 
 R="$B/runtime$PREFIX"
 mkdir -p "$R"
