@@ -98,7 +98,7 @@ step() {  # step KEY OUTPUT_BASE ARGS...: bazel ARGS in the fleet's workspace, i
   echo "  $key: ${SECS[$key]} s" >&2
 }
 received() { awk '{ n += $4 } END { print n + 0 }' "$1"; }  # received LOG: bytes a proxy took in
-declare -A REQS
+declare -A REQS BLOBS
 declare -A BYTES
 push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to its registry; count
   local phase="$1" mode="$2" target=fleet
@@ -108,7 +108,8 @@ push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to i
     --registry "127.0.0.1:${REG[$mode]}/team" --dest-tls-verify=false
   BYTES[$phase-$mode]="$(received "$SCRATCH/reg-$mode.log")"
   REQS[$phase-$mode]="$(wc -l <"$SCRATCH/reg-$mode.log")"
-  echo "  $phase $mode: ${BYTES[$phase-$mode]} bytes in ${REQS[$phase-$mode]} requests received by the registry" >&2
+  BLOBS[$phase-$mode]="$(tail -n 1 "$SCRATCH/push-$phase-$mode.log" | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"]["send_blobs"])')"
+  echo "  $phase $mode: ${BYTES[$phase-$mode]} bytes in ${REQS[$phase-$mode]} requests received by the registry, ${BLOBS[$phase-$mode]} blobs sent" >&2
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Bazel $(dpkg-query -W -f='${Version}' bazel-bootstrap 2>/dev/null || bazel --version)" >&2
@@ -119,6 +120,21 @@ step build-cold main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
 push cold packages
 push cold single
 BIN="$(cd "$WS" && bz main info bazel-bin 2>/dev/null)"
+# What sharing the fleet's base costs an image: its base layer against one trimmed for it alone.
+step build-own main build "${REMOTE[@]}" //fleet:own_00 //fleet:own_01 //fleet:own_04
+BASE_COST="$(python3 - "$BIN/fleet" <<'PY'
+import json, os, sys
+def base(layout):
+    blob = lambda d: os.path.join(layout, "blobs", "sha256", d.split(":")[1])
+    manifest = json.load(open(blob(json.load(open(os.path.join(layout, "index.json")))["manifests"][0]["digest"])))
+    return manifest["layers"][0]["size"]
+out = []
+for n in ("04", "01", "00"):
+    shared, own = base(os.path.join(sys.argv[1], "img_" + n)), base(os.path.join(sys.argv[1], "own_" + n))
+    out.append("app_%s:%d:%d" % (n, shared, own))
+print(",".join(out))
+PY
+)"
 # What the fleet is: its unique blobs (every layer and config, each once) and their bytes.
 read -r UNIQUE_LAYERS LAYER_REFS FLEET_BYTES < <(python3 - "$BIN/fleet" <<'PY'
 import glob, json, os, sys
@@ -141,6 +157,17 @@ echo "# one line" >>"$WS/fleet/app_00/main.py"
 step build-edit main build "${REMOTE[@]}" //fleet:fleet //fleet:fleet_single
 push edit packages
 push edit single
+# After the edit only app_00's own layers (its app layer) and its config and manifest move.
+for mode in packages single; do
+  tail -n 1 "$SCRATCH/push-edit-$mode.log" | python3 -c '
+import json, sys
+plan = json.load(sys.stdin)
+moved = [(i["image"], i["send_blobs"]) for i in plan["images"] if i["send_blobs"]]
+assert moved == [("fleet/app_00:latest", 2)], moved
+assert [i["image"] for i in plan["images"] if not i["current"]] == ["fleet/app_00:latest"], plan["images"]
+' || fail "after the edit ($mode) more moved than app_00's app layer and config (see $SCRATCH/push-edit-$mode.log)"
+done
+echo "  edit: only app_00's app layer and config were sent, and its manifest put; the 29 others were up to date" >&2
 
 sed -i "s/^$BUMP==$BUMP_FROM\$/$BUMP==$BUMP_TO/" "$WS/fleet/requirements.in"
 step lock-bump main run "${REMOTE[@]}" //fleet:requirements.update
@@ -166,8 +193,10 @@ LAZY_TREE="$(du -sbL "$(cd "$WS" && bz lazy info output_path 2>/dev/null)" | cut
 # Everything measured, as NAME=VALUE lines, for the report.
 {
   echo "unique_layers=$UNIQUE_LAYERS" "layer_references=$LAYER_REFS" "compressed_fleet_bytes=$FLEET_BYTES"
+  echo "base_cost=$BASE_COST"
   for phase in cold edit bump; do
     echo "${phase}_bytes=${BYTES[$phase-packages]}" "baseline_${phase}_bytes=${BYTES[$phase-single]}"
+    echo "${phase}_blobs=${BLOBS[$phase-packages]}" "baseline_${phase}_blobs=${BLOBS[$phase-single]}"
     echo "${phase}_requests=${REQS[$phase-packages]}" "baseline_${phase}_requests=${REQS[$phase-single]}"
     echo "${phase}_build_seconds=${SECS[build-$phase]}"
   done
@@ -179,14 +208,20 @@ import json, sys
 v = {}
 for line in open(sys.argv[1]):
     name, _, value = line.strip().partition("=")
-    v[name] = float(value) if "." in value else int(value)
+    v[name] = value if ":" in value else float(value) if "." in value else int(value)
 mib = lambda n: "%.1f MiB" % (n / 1048576.0) if n > 1048576 else "%.0f KiB" % (n / 1024.0)
 print("== 30 images, 2 CPython lines, one lock: what the registry received (bytes, requests)")
-print("%-34s %22s %22s %8s" % ("", "per-package layers", "one venv layer", "ratio"))
+print("%-34s %30s %30s %8s" % ("", "per-package layers", "one venv layer", "ratio"))
+print("%-34s %30s %30s" % ("", "bytes (requests, blobs)", "bytes (requests, blobs)"))
 for phase, what in (("cold", "cold push (empty registry)"), ("edit", "after a one-line app edit"), ("bump", "after bumping " + sys.argv[2])):
     new, old = v[phase + "_bytes"], v["baseline_%s_bytes" % phase]
-    print("%-34s %13s %8s %13s %8s %7.1fx" % (what, mib(new), "(%d)" % v[phase + "_requests"], mib(old),
-                                              "(%d)" % v["baseline_%s_requests" % phase], old / max(new, 1)))
+    print("%-34s %30s %30s %7.1fx" % (
+        what, "%s (%d, %d)" % (mib(new), v[phase + "_requests"], v[phase + "_blobs"]),
+        "%s (%d, %d)" % (mib(old), v["baseline_%s_requests" % phase], v["baseline_%s_blobs" % phase]), old / max(new, 1)))
+for entry in v["base_cost"].split(","):
+    app, shared, own = entry.split(":")
+    print("base layer of %s: %s on the fleet's base, %s on its own trim (+%s for sharing)" % (
+        app, mib(int(shared)), mib(int(own)), mib(int(shared) - int(own))))
 print("unique layers: %d (of %d layer references); compressed fleet: %s" % (v["unique_layers"], v["layer_references"], mib(v["compressed_fleet_bytes"])))
 print("lazy push: %s downloaded by Bazel from the cache (%.2f%% of the fleet), %s streamed cache -> registry, %s received; output tree %s"
       % (mib(v["lazy_client_bytes"]), 100.0 * v["lazy_client_bytes"] / v["compressed_fleet_bytes"], mib(v["lazy_streamed_bytes"]),

@@ -10,7 +10,8 @@ uses which package is fixed (no randomness between runs): pyyaml, the package th
 is used by every even app (half the fleet); numpy by every third; pydantic by half; requests by
 the other half; and two to five of the small pure ones each, chosen by the app's number.
 Each app has one py_image per layer mode (`img_NN` per package, `single_NN` one venv layer)
-and the two fleets `fleet` and `fleet_single`.
+and the two fleets `fleet` and `fleet_single`; `own_NN`, for three of them, is the image on a
+base trimmed for that app alone.
 """
 
 import os
@@ -42,6 +43,9 @@ PINS = {
     "packaging": "26.3",
 }
 SMALL = ["httpx", "click", "jinja2", "attrs", "orjson", "msgpack", "structlog", "tenacity", "tabulate", "python-dateutil", "rich", "wrapt", "packaging"]
+# The services whose own trimmed base bench/fleet.sh compares with the fleet's (all on 3.13):
+# pure packages and pyyaml; pydantic-core and msgpack; numpy.
+OWN_BASE = [4, 1, 0]
 # The module each package is imported as.
 MODULE = {"pyyaml": "yaml", "python-dateutil": "dateutil"}
 
@@ -105,6 +109,10 @@ def main(out):
                 'py_image(\n    name = "%s_%02d",\n    base = ":base_%s",\n    binary = ":%s",\n    main = "%s/main.py",%s\n    repo_tag = "fleet/%s:latest",\n    venv_layers = "%s",\n)\n'
                 % (prefix, i, line, app, app, python, app, mode)
             )
+    # What sharing the fleet's base costs: three services, each on a base trimmed for itself.
+    for i in OWN_BASE:
+        build.append('py_image(\n    name = "own_%02d",\n    binary = ":app_%02d",\n    main = "app_%02d/main.py",\n    repo_tag = "own/app_%02d:latest",\n)\n'
+                     % (i, i, i, i))
     for line, apps in sorted(lines.items()):
         python = '\n    python = "@pyimage_python//:python3.11",' if line == "311" else ""
         binaries = "".join('        ":app_%02d",\n' % i for i in apps)
