@@ -36,7 +36,7 @@ def _fleet_base_impl(ctx):
             removed = removed,
         ),
         # What the images' layer plans read: a package many of them share keeps its own layer.
-        FleetPlanInfo(uses = uses, binaries = len(ctx.attr.binaries)),
+        FleetPlanInfo(uses = uses),
         OutputGroupInfo(removed = depset([removed])),
     ]
 

@@ -95,7 +95,6 @@ FleetPlanInfo = provider(
     doc = "What a `fleet_base` knows of its images' packages, for their layer plans.",
     fields = {
         "uses": "(dict[str, int]) per package label (str), how many of the fleet base's binaries have it below them",
-        "binaries": "(int) how many binaries the fleet base was made for",
     },
 )
 
