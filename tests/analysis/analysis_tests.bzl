@@ -55,12 +55,13 @@ image_info_test = analysistest.make(_image_info_test_impl)
 def _layer_names_test_impl(ctx):
     env = analysistest.begin(ctx)
     image = analysistest.target_under_test(env)[ImageInfo]
-    asserts.equals(env, ctx.attr.names, [layer.name for layer in image.layers])
+    want = IMAGE_LAYER_NAMES[:3] + ctx.attr.package_layers + IMAGE_LAYER_NAMES[3:]
+    asserts.equals(env, want, [layer.name for layer in image.layers])
     return analysistest.end(env)
 
 layer_names_test = analysistest.make(
     _layer_names_test_impl,
-    attrs = {"names": attr.string_list(doc = "The image's layer names, base first.")},
+    attrs = {"package_layers": attr.string_list(doc = "The names of the image's package layers, between venv and app.")},
 )
 
 def _fleet_outputs_test_impl(ctx):
