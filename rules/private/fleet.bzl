@@ -171,7 +171,8 @@ def py_image_fleet(name, images, **kwargs):
     pushes each one to `HOST/PREFIX/<its repo_tag>`. It prints a push plan first: per image,
     the blobs (config and layers) and bytes that will be sent, and those the registry already
     holds, in that repository or in another of the fleet (mounted across repositories, so no
-    byte moves); a blob that two images share is sent once. Then one skopeo copy per image,
+    byte moves); a blob that two images share is sent once; an image whose tag already names
+    its built digest is up to date and left alone. Then one skopeo copy per other image,
     checked against the built digest; the last line is the plan as JSON. `--plan` prints the
     plan and pushes nothing. Other arguments go to skopeo copy (`--dest-tls-verify=false` for a
     plain-http registry, `--dest-creds USER:PASS`, which the plan's queries use too).
