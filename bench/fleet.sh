@@ -199,6 +199,7 @@ LAZY_TREE="$(du -sbL "$(cd "$WS" && bz lazy info output_path 2>/dev/null)" | cut
     echo "${phase}_blobs=${BLOBS[$phase-packages]}" "baseline_${phase}_blobs=${BLOBS[$phase-single]}"
     echo "${phase}_requests=${REQS[$phase-packages]}" "baseline_${phase}_requests=${REQS[$phase-single]}"
     echo "${phase}_build_seconds=${SECS[build-$phase]}"
+    echo "${phase}_push_seconds=${SECS[push-$phase-packages]}" "baseline_${phase}_push_seconds=${SECS[push-$phase-single]}"
   done
   echo "lazy_client_bytes=$LAZY_CLIENT" "lazy_streamed_bytes=$LAZY_STREAMED" "lazy_registry_bytes=$LAZY_RECEIVED"
   echo "lazy_output_tree_bytes=$LAZY_TREE" "lazy_seconds=${SECS[push-lazy]}"
@@ -211,13 +212,14 @@ for line in open(sys.argv[1]):
     v[name] = value if ":" in value else float(value) if "." in value else int(value)
 mib = lambda n: "%.1f MiB" % (n / 1048576.0) if n > 1048576 else "%.0f KiB" % (n / 1024.0)
 print("== 30 images, 2 CPython lines, one lock: what the registry received (bytes, requests)")
-print("%-34s %30s %30s %8s" % ("", "per-package layers", "one venv layer", "ratio"))
-print("%-34s %30s %30s" % ("", "bytes (requests, blobs)", "bytes (requests, blobs)"))
+print("%-34s %36s %36s %8s" % ("", "per-package layers", "one venv layer", "ratio"))
+print("%-34s %36s %36s %8s" % ("", "bytes (requests, blobs, push s)", "bytes (requests, blobs, push s)", "bytes"))
 for phase, what in (("cold", "cold push (empty registry)"), ("edit", "after a one-line app edit"), ("bump", "after bumping " + sys.argv[2])):
     new, old = v[phase + "_bytes"], v["baseline_%s_bytes" % phase]
-    print("%-34s %30s %30s %7.1fx" % (
-        what, "%s (%d, %d)" % (mib(new), v[phase + "_requests"], v[phase + "_blobs"]),
-        "%s (%d, %d)" % (mib(old), v["baseline_%s_requests" % phase], v["baseline_%s_blobs" % phase]), old / max(new, 1)))
+    print("%-34s %36s %36s %7.1fx" % (
+        what, "%s (%d, %d, %.1f)" % (mib(new), v[phase + "_requests"], v[phase + "_blobs"], v[phase + "_push_seconds"]),
+        "%s (%d, %d, %.1f)" % (mib(old), v["baseline_%s_requests" % phase], v["baseline_%s_blobs" % phase],
+                               v["baseline_%s_push_seconds" % phase]), old / max(new, 1)))
 for entry in v["base_cost"].split(","):
     app, shared, own = entry.split(":")
     print("base layer of %s: %s on the fleet's base, %s on its own trim (+%s for sharing)" % (
@@ -226,7 +228,7 @@ print("unique layers: %d (of %d layer references); compressed fleet: %s" % (v["u
 print("lazy push: %s downloaded by Bazel from the cache (%.2f%% of the fleet), %s streamed cache -> registry, %s received; output tree %s"
       % (mib(v["lazy_client_bytes"]), 100.0 * v["lazy_client_bytes"] / v["compressed_fleet_bytes"], mib(v["lazy_streamed_bytes"]),
          mib(v["lazy_registry_bytes"]), mib(v["lazy_output_tree_bytes"])))
-print("builds: cold %s s, edit %s s, bump %s s; lazy build and push %s s" % (
+print("builds of both sets: cold %s s, edit %s s, bump %s s; lazy build and push %s s" % (
     v["cold_build_seconds"], v["edit_build_seconds"], v["bump_build_seconds"], v["lazy_seconds"]))
 v.update(images=30, bump_ratio=round(v["baseline_bump_bytes"] / max(v["bump_bytes"], 1), 1),
          lazy_client_fraction=round(v["lazy_client_bytes"] / v["compressed_fleet_bytes"], 4))
