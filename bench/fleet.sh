@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A monorepo's fleet (docs/team.md): 30 services on one wheel lock of ~30 distributions (numpy,
+# A monorepo's fleet (docs/team.md): 30 services on one wheel lock of 33 distributions (numpy,
 # pydantic-core, pyyaml, requests, httpx, rich and small pure ones), 20 on CPython 3.13 and 10 on
 # 3.11, made by bench/fleet_gen.py in a copy of this checkout. Each service has an image with
 # per-package layers (`img_NN`, the default) and one with the single venv layer (`single_NN`,
@@ -8,13 +8,15 @@
 # each request's length, and the remote cache (nginx WebDAV) logs what it sends to whom.
 #
 #   cold   both fleets built and pushed to empty registries
-#   edit   one line added to app_00's main.py, both fleets pushed again
+#   edit   one line added to app_00's main.py, both fleets pushed again (checked: only app_00's
+#          app layer, config and manifest move)
 #   bump   pyyaml (used by every even app: half the fleet) bumped in requirements.in, the lock
 #          updated (`bazel run //fleet:requirements.update`), both fleets pushed again
 #   lazy   a new output base builds with --remote_download_toplevel and runs the fleet's push
 #          with --//rules:push_from_cache (docs/team.md): the blobs stream from the remote
 #          cache to a third, empty registry; lazy_client_bytes is what Bazel downloaded from
 #          the cache for it (the manifests and the push tool), against the fleet's compressed size
+#   base   three services' base layer on the fleet's base against one trimmed for each alone
 #
 # The last line is JSON (images, unique_layers, cold_bytes, edit_bytes, bump_bytes,
 # baseline_bump_bytes, lazy_client_bytes, ...). Goals: bump_bytes at least 5x below
@@ -98,8 +100,7 @@ step() {  # step KEY OUTPUT_BASE ARGS...: bazel ARGS in the fleet's workspace, i
   echo "  $key: ${SECS[$key]} s" >&2
 }
 received() { awk '{ n += $4 } END { print n + 0 }' "$1"; }  # received LOG: bytes a proxy took in
-declare -A REQS BLOBS
-declare -A BYTES
+declare -A BYTES REQS BLOBS
 push() {  # push PHASE MODE: push //fleet:fleet (packages) or :fleet_single to its registry; count
   local phase="$1" mode="$2" target=fleet
   [[ "$mode" == single ]] && target=fleet_single
