@@ -17,7 +17,8 @@
 # (pkill: tests/e2e/remote_cache_http_test.sh kills the cache server mid-build), podman with runc, skopeo and
 # umoci (to load, run and check images; no Docker daemon is needed), and the servers the tests
 # start on 127.0.0.1: docker-registry (push; apache2-utils' htpasswd for its password file; gpg for signed pushes), docker.io (a Docker engine of the test's own: tests/e2e/docker_test.sh), nginx-light (WebDAV remote cache) and BuildGrid
-# (gRPC remote cache; from PyPI into its own venv, hence python3-venv).
+# (gRPC remote cache; from PyPI into its own venv, hence python3-venv); python3-grpcio for the lazy
+# push from a gRPC cache (tests/e2e/minimal_host_test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

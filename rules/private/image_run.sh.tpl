@@ -70,13 +70,7 @@ fi
 if [[ -n "$FROM_CACHE" ]]; then
   # Lazy: the config and layers stream from the remote cache to the registry (fleet_push.py).
   [[ "$REPOSITORY" == */* && "$REPOSITORY" != *@* ]] || { echo "ERROR: a lazy push needs --repository HOST/NAME[:TAG]" >&2; exit 2; }
-  # From a gRPC cache it needs grpcio: Debian's python3-grpcio is /usr/bin/python3's, which another
-  # python3 first on PATH (pyenv, a virtualenv) does not see.
-  PUSH_PY=python3
-  if [[ "$FROM_CACHE" == grpc* ]] && ! python3 -c 'import grpc' 2>/dev/null && /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
-    PUSH_PY=/usr/bin/python3
-  fi
-  if ! "$PUSH_PY" "$base/@@PUSH_TOOL@@" --registry "${REPOSITORY%%/*}" --from-cache "$FROM_CACHE" \
+  if ! python3 "$base/@@PUSH_TOOL@@" --registry "${REPOSITORY%%/*}" --from-cache "$FROM_CACHE" \
       --manifest "$base/@@MANIFEST@@=${REPOSITORY#*/}" "${EXTRA[@]}" >&2; then
     echo "ERROR: the lazy push of $REPOSITORY from $FROM_CACHE failed (above)" >&2
     exit 1

@@ -74,6 +74,8 @@ def _fleet_outputs_test_impl(ctx):
     asserts.equals(env, [i.digest for i in images], fleet[OutputGroupInfo].digest.to_list())
     asserts.equals(env, [i.archive for i in images], fleet[OutputGroupInfo].archive.to_list())
     asserts.equals(env, [i.sbom for i in images], fleet[OutputGroupInfo].sbom.to_list())
+    asserts.equals(env, [i.provenance for i in images], fleet[OutputGroupInfo].provenance.to_list())
+    asserts.equals(env, [f for i in images for f in i.sizes], fleet[OutputGroupInfo].sizes.to_list())
     return analysistest.end(env)
 
 fleet_outputs_test = analysistest.make(

@@ -148,6 +148,16 @@ for pair in "consumer/app-in-fleet=$want_app" "consumer/tool=$want_tool"; do
   [[ "$got" == "${pair#*=}" ]] || fail "Bazel 7: the registry holds $got for ${pair%%=*}, built ${pair#*=}"
 done
 echo "ok: Bazel 7 pushed the consumer's fleet with py_image_fleet's push: both images with their built digests, nothing sent the second time"
+# And from Bazel 4 (WORKSPACE: the images and rules_pyimage's push tool are in different
+# repositories of the runfiles tree) to another prefix of the same registry.
+bz 4 run --disk_cache="$DISK_CACHE" //app:fleet.push -- --registry "127.0.0.1:$RPORT/team4" --dest-tls-verify=false \
+  >"$SCRATCH/fleet-push4.log" 2>&1 || { tail -n 30 "$SCRATCH/fleet-push4.log" >&2; fail "Bazel 4: the consumer's fleet push failed"; }
+read -r want_app want_tool <<<"$(tr '\n' ' ' <<<"$F4")"
+for pair in "consumer/app-in-fleet=$want_app" "consumer/tool=$want_tool"; do
+  got="$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$RPORT/team4/${pair%%=*}:latest" --format '{{.Digest}}')"
+  [[ "$got" == "${pair#*=}" ]] || fail "Bazel 4: the registry holds $got for ${pair%%=*}, built ${pair#*=}"
+done
+echo "ok: Bazel 4 pushed the consumer's fleet too, both images with their built digests"
 
 # --- 3. the same image -----------------------------------------------------------------------------
 [[ "$D4" == "$D7" ]] || fail "the consumer's image differs: Bazel 4 (WORKSPACE) $D4, Bazel 7 (bzlmod) $D7"

@@ -65,7 +65,6 @@ from_cache() {
   echo "$(python3 "$ROOT/tests/e2e/execlog.py" spawns "$SCRATCH/$1.json" | wc -l) spawns in $secs s"
 }
 
-
 # start_nginx DIR PORT [LOG]: nginx with its WebDAV module as an HTTP cache on 127.0.0.1:PORT,
 # storing under DIR/cache (cas/ and ac/); sets NGINX_PID. stop_nginx stops it. With LOG, each
 # request is a line there: METHOD STATUS BYTES_SENT BYTES_RECEIVED "USER_AGENT" (bench/fleet.sh).

@@ -160,14 +160,32 @@ class HttpCache:
                     yield chunk
         except urllib.error.HTTPError as err:
             raise PushError("the remote cache %s answered HTTP %d for %s" % (self.base, err.code, digest)) from err
+        except (urllib.error.URLError, OSError) as err:
+            raise PushError("the remote cache %s broke off reading %s (%s)" % (self.base, digest, err)) from err
+
+
+def grpc_or_reexec(argv):
+    """grpcio, for a gRPC cache. Debian's python3-grpcio is /usr/bin/python3's, which another
+    python3 first on PATH (pyenv, a virtualenv) does not see: then the push runs again on
+    /usr/bin/python3 (before it has printed or sent anything), once."""
+    try:
+        import grpc  # noqa: PLC0415 (only a gRPC cache needs it)
+        return grpc
+    except ImportError:
+        system = "/usr/bin/python3"
+        if os.path.exists(system) and not os.environ.get("PYIMAGE_PUSH_REEXEC") \
+                and os.path.realpath(sys.executable) != os.path.realpath(system):
+            os.environ["PYIMAGE_PUSH_REEXEC"] = "1"
+            os.execv(system, [system, os.path.abspath(__file__)] + argv)
+        raise
 
 
 class GrpcCache:
     """REAPI's ContentAddressableStorage and ByteStream, over grpc without generated code."""
 
-    def __init__(self, url):
+    def __init__(self, url, argv=()):
         try:
-            import grpc  # noqa: PLC0415 (only a gRPC cache needs it)
+            grpc = grpc_or_reexec(list(argv))
         except ImportError as err:
             raise PushError("a lazy push from the gRPC cache %s needs grpcio in the host's python3 "
                             "(apt-get install python3-grpcio)" % url) from err
@@ -211,12 +229,12 @@ class GrpcCache:
             raise PushError("the remote cache %s could not read %s (%s)" % (self.url, digest, err.code())) from err
 
 
-def open_cache(url):
+def open_cache(url, argv=()):
     scheme = url.split("://", 1)[0]
     if scheme in ("http", "https"):
         return HttpCache(url)
     if scheme in ("grpc", "grpcs"):
-        return GrpcCache(url)
+        return GrpcCache(url, argv)
     raise PushError("--from-cache %s: give the remote cache as http(s)://HOST[:PORT][/PATH] or grpc(s)://HOST:PORT[/INSTANCE], as Bazel's --remote_cache" % url)
 
 
@@ -225,8 +243,6 @@ class Registry:
     a lazy push) upload a blob from a stream and put a manifest."""
 
     def __init__(self, host, tls_verify, creds):
-        self.host = host
-        self.tls_verify = tls_verify
         self.base = ("https://" if tls_verify else "http://") + host
         self.headers = dict(basic_auth(creds), **{"User-Agent": USER_AGENT})
 
@@ -290,40 +306,35 @@ class Registry:
             raise PushError("the registry %s did not take the manifest of %s:%s (HTTP %d: %s)" % (self.base, repo, tag, status, body[:200]))
         return headers.get("Docker-Content-Digest", "")
 
-    def call(self, method, path):
-        request = urllib.request.Request(self.base + path, method=method, headers=self.headers)
+    def call(self, method, path, headers=None):
+        """(status, response headers) of a request without a body; HTTP errors are statuses."""
+        request = urllib.request.Request(self.base + path, method=method, headers=dict(self.headers, **(headers or {})))
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status
+                return response.status, response.headers
         except urllib.error.HTTPError as err:
-            return err.code
+            return err.code, err.headers
         except (urllib.error.URLError, OSError) as err:
             raise PushError("the registry %s does not answer (%s)" % (self.base, err)) from err
+
+    def ask(self, path, what, headers=None):
+        """A HEAD that must not be refused: (status, headers), or a PushError naming `what`."""
+        status, answer = self.call("HEAD", path, headers)
+        if status in (401, 403):
+            raise PushError("the registry %s refused to say %s (HTTP %d): give --dest-creds USER:PASS" % (self.base, what, status))
+        return status, answer
 
     def tag_digest(self, repo, tag):
-        """The digest of the manifest the tag names now, or "" (no such tag, or no answer)."""
-        request = urllib.request.Request("%s/v2/%s/manifests/%s" % (self.base, repo, tag), method="HEAD", headers=dict(
-            self.headers, Accept="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"))
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.headers.get("Docker-Content-Digest", "")
-        except urllib.error.HTTPError as err:
-            if err.code in (401, 403):
-                raise PushError("the registry %s refused to say what %s:%s is (HTTP %d): give --dest-creds USER:PASS"
-                                % (self.base, repo, tag, err.code)) from err
-            return ""
-        except (urllib.error.URLError, OSError) as err:
-            raise PushError("the registry %s does not answer (%s)" % (self.base, err)) from err
+        """The digest of the manifest the tag names now, or "" (no such tag)."""
+        status, answer = self.ask("/v2/%s/manifests/%s" % (repo, tag), "what %s:%s is" % (repo, tag), {
+            "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"})
+        return answer.get("Docker-Content-Digest", "") if status == 200 else ""
 
     def has(self, repo, digest):
-        status = self.call("HEAD", "/v2/%s/blobs/%s" % (repo, digest))
-        if status in (401, 403):
-            raise PushError("the registry %s refused to say whether %s holds %s (HTTP %d): give --dest-creds USER:PASS"
-                            % (self.base, repo, digest, status))
-        return status == 200
+        return self.ask("/v2/%s/blobs/%s" % (repo, digest), "whether %s holds %s" % (repo, digest))[0] == 200
 
     def mount(self, repo, digest, source):
-        return self.call("POST", "/v2/%s/blobs/uploads/?mount=%s&from=%s" % (repo, digest, source)) == 201
+        return self.call("POST", "/v2/%s/blobs/uploads/?mount=%s&from=%s" % (repo, digest, source))[0] == 201
 
 
 def plan(images, registry):
@@ -442,7 +453,7 @@ def main(argv=None):
     host, _, prefix = registry.partition("/")
     images = []
     try:
-        cache = open_cache(from_cache) if from_cache else None
+        cache = open_cache(from_cache, argv) if from_cache else None
         for spec in specs + lazy_specs:
             if cache:
                 path, name = spec.split("=", 1)

@@ -2,9 +2,11 @@
 registry holds is mounted, one the image's repository holds is left; the summary adds up."""
 
 import hashlib
+import http.server
 import json
 import os
 import tempfile
+import threading
 import unittest
 
 from rules.private.tools import fleet_push
@@ -117,6 +119,41 @@ class LazyPushTest(unittest.TestCase):
         with self.assertRaises(fleet_push.PushError) as caught:
             fleet_push.open_cache("ftp://cache")
         self.assertIn("http(s)://HOST", str(caught.exception))
+
+
+class TagRegistry(http.server.BaseHTTPRequestHandler):
+    """Answers manifest HEADs: team/a:latest names sha256:aa, team/locked wants a password."""
+
+    def do_HEAD(self):  # noqa: N802 (http.server's name)
+        if self.path.startswith("/v2/team/locked/"):
+            self.send_response(401)
+        elif self.path == "/v2/team/a/manifests/latest" and "oci" in self.headers.get("Accept", ""):
+            self.send_response(200)
+            self.send_header("Docker-Content-Digest", "sha256:aa")
+        else:
+            self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class RegistryTest(unittest.TestCase):
+    def test_a_tag_is_read_from_the_registry(self):
+        server = http.server.HTTPServer(("127.0.0.1", 0), TagRegistry)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            api = fleet_push.Registry("127.0.0.1:%d" % server.server_port, False, "")
+            self.assertEqual("sha256:aa", api.tag_digest("team/a", "latest"))
+            self.assertEqual("", api.tag_digest("team/b", "latest"))
+            with self.assertRaises(fleet_push.PushError) as caught:
+                api.tag_digest("team/locked", "latest")
+            self.assertIn("give --dest-creds", str(caught.exception))
+            with self.assertRaises(fleet_push.PushError):
+                api.has("team/locked", "sha256:aa")
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 if __name__ == "__main__":
