@@ -1,8 +1,14 @@
-"""Writes or checks a pip-tools lock, running pip-compile on the interpreter this runs on.
+"""Writes or checks a hash-pinned wheel lock, resolved by uv (the default) or pip-tools on the
+interpreter this runs on.
 
-In:  requirements.in (and the files its -r/-c lines name); the existing lock (its pins are kept
-     unless they no longer fit); the machine's pip configuration (index, mirrors, certificates);
-     --sdist NAME for each package whose metadata may come from its sdist.
+In:  requirements.in (and the files its -r/-c lines name), or a uv project's pyproject.toml; the
+     existing lock (its pins are kept unless they no longer fit); the machine's pip configuration
+     (index, mirrors, certificates), which uv gets translated into its own options (uv's own
+     configuration files and UV_* variables are not read: the fetch reads pip's, and both must
+     see the same indexes); --sdist NAME for each package whose metadata may come from its sdist.
+     The lock's format follows its name: `uv.lock` (from pyproject.toml, by `uv lock`),
+     `pylock.toml` or `pylock.NAME.toml` (PEP 751, by `uv pip compile --format pylock.toml`),
+     anything else pip-tools' requirements format.
 Out: the resolution reads wheels only (`--only-binary=:all:`): no sdist's build backend and no
      unpinned build dependency runs on this machine, which has the network and the user's files.
      A package named by --sdist is resolved from its sdist (`--no-binary NAME`), which runs its
@@ -16,11 +22,18 @@ Out: the resolution reads wheels only (`--only-binary=:all:`): no sdist's build 
      a scratch copy and fails with a diff and the update command when the result differs from
      the lock (a requirement added or removed, a pin or hash edited by hand).
 
-Usage: wheel_lock.py update|check --requirements FILE --lock FILE --update-command CMD [-- ARGS]
+uv:  the same rules. The resolution reads wheels only (`--only-binary :all:`, `uv lock --no-build`);
+     pins are kept by seeding the output with the old lock's pins (never its hashes); a uv.lock is
+     written in a scratch directory and moved into place, and checked by `uv lock --check
+     --offline` (the lock against pyproject.toml, without the network).
+
+Usage: wheel_lock.py update|check --requirements FILE --lock FILE --update-command CMD
+                     [--resolver uv|pip-tools] [--sdist NAME ...] [-- ARGS]
 """
 
 import argparse
 import difflib
+import glob
 import os
 import re
 import shutil
@@ -184,6 +197,183 @@ def compile_lock(requirements, output, update_command, extra, sdists=()):
             requirements, hint, requirements, update_command, out.strip()[-3000:]))
 
 
+def lock_format(path):
+    """"uv.lock", "pylock" (PEP 751) or "requirements", from the lock's file name."""
+    base = os.path.basename(path)
+    if base == "uv.lock":
+        return "uv.lock"
+    if re.fullmatch(r"pylock(\.[A-Za-z0-9_-]+)?\.toml", base):
+        return "pylock"
+    return "requirements"
+
+
+def toml_pins(text, fmt):
+    """{name: version} of a pylock.toml or uv.lock (a uv.lock's own project left out)."""
+    try:
+        import tomllib
+        data = tomllib.loads(text)
+    except ValueError as err:
+        sys.exit("ERROR: the lock is not valid TOML: %s" % err)
+    entries = data.get("packages" if fmt == "pylock" else "package", [])
+    found = {}
+    for entry in entries:
+        source = entry.get("source", {})
+        if fmt == "uv.lock" and not source.get("registry"):
+            continue
+        name = entry.get("name", "?")
+        found[name] = ", ".join(filter(None, [found.get(name), str(entry.get("version", "?"))]))
+    return found
+
+
+def lock_pins(text, fmt):
+    return pins(text) if fmt == "requirements" else toml_pins(text, fmt)
+
+
+def find_uv():
+    """The uv binary of the `uv` wheel on sys.path (wheel_library unpacks it as uv-VERSION.data/scripts/uv)."""
+    for entry in sys.path:
+        for path in sorted(glob.glob(os.path.join(entry, "uv-*.data", "scripts", "uv"))):
+            if os.access(path, os.X_OK):
+                return path
+    sys.exit("ERROR: no uv binary on sys.path: the wheel_lock target needs @pyimage_tools//uv "
+             "(the `uv` wheel of rules_pyimage's tools lock) among its deps")
+
+
+def uv_index_options():
+    """(uv's options, environment) naming the indexes of this machine's pip configuration, as pip
+    itself reads it (configuration files and PIP_* variables): the fetch reads the same."""
+    from pip._internal.commands import create_command
+    from pip._internal.models.index import PyPI
+    options, _ = create_command("download").parse_args([])
+    args = []
+    if options.no_index:
+        args.append("--no-index")
+    else:
+        primary = options.index_url or PyPI.simple_url
+        # pip takes the best version among all its indexes (uv's unsafe-best-match) and, for that
+        # version, the files of every index. uv takes the files of the first index that has the
+        # version, so pip's primary index goes first: the lock pins the files that every machine
+        # with that index sees, not only those a local mirror of a subset holds.
+        for url in [primary] + list(options.extra_index_urls):
+            args += ["--index", url]
+        args += ["--default-index", primary, "--index-strategy", "unsafe-best-match"]
+    for location in options.find_links:
+        args += ["--find-links", location]
+    for host in options.trusted_hosts:
+        args += ["--allow-insecure-host", host]
+    env = {}
+    if options.cert:
+        env["SSL_CERT_FILE"] = options.cert
+    if options.client_cert:
+        env["SSL_CLIENT_CERT"] = options.client_cert
+    if options.proxy:
+        env["HTTPS_PROXY"] = env["HTTP_PROXY"] = options.proxy
+    if options.timeout:
+        env["UV_HTTP_TIMEOUT"] = str(int(options.timeout))
+    return args, env
+
+
+class Uv:
+    """uv, run with this machine's pip indexes and nothing of uv's own configuration."""
+
+    def __init__(self, cache=None):
+        self.binary = find_uv()
+        self.index_args, index_env = uv_index_options()
+        # uv's configuration files and UV_* variables could name other indexes than the fetch
+        # reads, or let uv download an interpreter: none is read.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+        self.env.update(index_env, UV_NO_PROGRESS="1", UV_PYTHON_DOWNLOADS="never")
+        if cache:
+            self.env["UV_CACHE_DIR"] = cache
+
+    def run(self, args, cwd=None):
+        cmd = [self.binary, "--no-config", "--no-python-downloads"] + args + ["--python", sys.executable]
+        return subprocess.run(cmd, env=self.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def uv_failure(result, requirements, update_command, tool="uv"):
+    """Exits naming the requirement uv could not satisfy and the fix."""
+    out = result.stdout
+    hint = ""
+    no_wheel = re.search(r"\b([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? has no (?:usable )?wheels", out) or \
+        re.search(r"\b([A-Za-z0-9][A-Za-z0-9._-]*)(?:==\S+)? (?:is only available as a source distribution|"
+                  r"has no wheels with a matching)", out)
+    missing = re.search(r"\b([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the (?:package registry|provided package locations)", out) or \
+        re.search(r"there (?:are|is) no versions? of ([A-Za-z0-9][A-Za-z0-9._-]*)", out)
+    if no_wheel:
+        hint = ("the requirement %s cannot be found on the index as a wheel for this Python (the "
+                "resolution reads wheels only, so that no sdist's build code runs on this machine): "
+                "check its name and version; if it has only an sdist and you trust it, add it to "
+                "wheel_lock's resolve_from_sdist. " % no_wheel.group(1))
+    elif missing:
+        hint = "the requirement %s cannot be found on the index: check its name and version. " % missing.group(1)
+    elif re.search(r"error sending request|Failed to fetch|dns error|Could not connect|timed out", out):
+        hint = ("the index cannot be reached (no network, or the index of this machine's pip "
+                "configuration is wrong). ")
+    elif "No solution found" in out or "unsatisfiable" in out:
+        hint = "the requirements conflict. "
+    sys.exit("ERROR: %s failed for %s: %sFix %s and run: %s\n%s" % (
+        tool, requirements, hint, requirements, update_command, out.strip()[-3000:]))
+
+
+def uv_compile(uv, requirements, output, update_command, extra, sdists, fmt):
+    """`uv pip compile`: wheels only but for `sdists`, the old lock's pins kept, its hashes not."""
+    pip_args, first, second = split_extra(extra)
+    if pip_args:
+        sys.exit("ERROR: --pip-args is an option of pip-tools; with resolver = \"uv\" give uv's own "
+                 "options after `--` (for example --upgrade-package NAME)")
+    base = ["pip", "compile", "--quiet", "--generate-hashes", "--custom-compile-command", update_command,
+            "--only-binary", ":all:"] + [a for n in sdists for a in ("--no-binary", n)] + uv.index_args
+    old = ""
+    if os.path.exists(output):
+        with open(output) as f:
+            old = f.read()
+    kept = lock_pins(old, fmt) if old else {}
+    # Pass 1, in requirements format: uv keeps the pins of the file it writes over. Seeded with
+    # the old pins only, so that every hash comes from the file, never from the old lock.
+    resolved = output if fmt == "requirements" else output + ".pins.txt"
+    with open(resolved, "w") as f:
+        f.write("".join("%s==%s\n" % pin for pin in kept.items() if "," not in pin[1]))
+    result = uv.run(base + first + ["--output-file", resolved, requirements])
+    if result.returncode != 0:
+        uv_failure(result, requirements, update_command)
+    if fmt == "pylock":
+        # Pass 2 writes PEP 751 with exactly pass 1's versions (as constraints).
+        result = uv.run(base + second + ["--format", "pylock.toml", "--constraint", resolved,
+                                         "--output-file", output, requirements])
+        if result.returncode != 0:
+            uv_failure(result, requirements, update_command)
+        with open(resolved) as f:
+            want = pins(f.read())
+        os.unlink(resolved)
+        with open(output) as f:
+            got = toml_pins(f.read(), fmt)
+        if {normalize(k): v for k, v in got.items()} != {normalize(k): v for k, v in want.items()}:
+            sys.exit("ERROR: uv wrote other versions into %s than it resolved: %s against %s. Nothing "
+                     "was written; run: %s" % (os.path.basename(output), got, want, update_command))
+
+
+def normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def uv_lock(uv, project, output, update_command, extra, check):
+    """`uv lock` of the project in `project` (its pyproject.toml), into `output`; with `check`,
+    `uv lock --check --offline` against it instead."""
+    args = ["lock", "--quiet", "--no-build"] + uv.index_args
+    if check:
+        result = uv.run(args + ["--check", "--offline"] + extra, cwd=project)
+        if result.returncode != 0:
+            print(result.stdout.strip()[-3000:])
+            sys.exit("ERROR: uv.lock does not match %s (uv lock --check, above). Run: %s" % (
+                os.path.join(project, "pyproject.toml"), update_command))
+        return
+    result = uv.run(args + extra, cwd=project)
+    if result.returncode != 0:
+        uv_failure(result, os.path.join(project, "pyproject.toml"), update_command)
+    shutil.copy(os.path.join(project, "uv.lock"), output)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = []
@@ -195,6 +385,7 @@ def main(argv=None):
     parser.add_argument("--requirements", required=True)
     parser.add_argument("--lock", required=True)
     parser.add_argument("--update-command", required=True)
+    parser.add_argument("--resolver", choices=["uv", "pip-tools"], default="uv")
     parser.add_argument("--sdist", action="append", default=[],
                         help="a package resolved from its sdist (its build backend runs here)")
     args, unknown = parser.parse_known_args(argv)
@@ -203,44 +394,75 @@ def main(argv=None):
     base = os.environ.get("BUILD_WORKSPACE_DIRECTORY", "") if args.mode == "update" else ""
     requirements = os.path.join(base, args.requirements)
     lock = os.path.join(base, args.lock)
+    fmt = lock_format(lock)
+    if fmt != "requirements" and args.resolver != "uv":
+        sys.exit("ERROR: %s: only uv writes %s; pip-tools writes a requirements lock" % (args.lock, fmt))
+    if (fmt == "uv.lock") != (os.path.basename(requirements) == "pyproject.toml"):
+        sys.exit("ERROR: a uv.lock is resolved from its project's pyproject.toml, and a pyproject.toml "
+                 "into a uv.lock beside it; got %s and %s" % (args.requirements, args.lock))
+    if fmt == "uv.lock" and os.path.dirname(requirements) != os.path.dirname(lock):
+        sys.exit("ERROR: %s must sit beside %s, as uv writes it" % (args.lock, args.requirements))
+    if fmt == "uv.lock" and args.sdist:
+        sys.exit("ERROR: resolve_from_sdist is not offered for a uv.lock (uv lock --no-build); list the "
+                 "package in a requirements or pylock.toml lock, or let uv build it yourself")
     old = open(lock).read() if os.path.exists(lock) else ""
     for name in args.sdist:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
             sys.exit("ERROR: resolve_from_sdist: %r is not a package name" % name)
-    check_requirements(requirements)
+    if fmt != "uv.lock":
+        check_requirements(requirements)
 
     scratch = tempfile.mkdtemp(prefix="pyimage-lock.")
     try:
-        out = os.path.join(scratch, os.path.basename(lock))
-        if old:
-            shutil.copy(lock, out)
-        # pip-compile names its input in the lock: run it from the workspace, relative path.
-        cwd = os.getcwd()
-        os.chdir(os.path.dirname(requirements) or ".")
         if args.mode == "check":  # a test's HOME is not writable: caches go to the scratch dir
             os.environ["XDG_CACHE_HOME"] = os.path.join(scratch, "cache")
-            extra = extra + ["--cache-dir", os.path.join(scratch, "cache", "pip-tools")]
-        try:
-            compile_lock(os.path.basename(requirements), out, args.update_command, extra, args.sdist)
-        finally:
-            os.chdir(cwd)
-        with open(out) as f:
-            new = f.read()
+            if args.resolver == "pip-tools":
+                extra = extra + ["--cache-dir", os.path.join(scratch, "cache", "pip-tools")]
+        uv = Uv(os.path.join(scratch, "cache", "uv") if args.mode == "check" else None) if args.resolver == "uv" else None
+        if fmt == "uv.lock":
+            project = os.path.join(scratch, "project")
+            os.makedirs(project)
+            shutil.copy(requirements, project)
+            if old:
+                shutil.copy(lock, project)
+            out = os.path.join(scratch, "uv.lock")
+            uv_lock(uv, project, out, args.update_command, extra, args.mode == "check")
+            if args.mode == "check":
+                print("%s is up to date with %s (%d packages)" % (args.lock, args.requirements, len(toml_pins(old, fmt))))
+                return
+            with open(out) as f:
+                new = f.read()
+        else:
+            out = os.path.join(scratch, os.path.basename(lock))
+            if old:
+                shutil.copy(lock, out)
+            # pip-compile and uv name their input in the lock: run from its directory, relative path.
+            cwd = os.getcwd()
+            os.chdir(os.path.dirname(requirements) or ".")
+            try:
+                if uv:
+                    uv_compile(uv, os.path.basename(requirements), out, args.update_command, extra, args.sdist, fmt)
+                else:
+                    compile_lock(os.path.basename(requirements), out, args.update_command, extra, args.sdist)
+            finally:
+                os.chdir(cwd)
+            with open(out) as f:
+                new = f.read()
         if args.mode == "check":
             if body(new) != body(old):
                 sys.stdout.writelines(l + "\n" for l in difflib.unified_diff(
                     body(old), body(new), args.lock, "resolved now", n=1))
                 sys.exit("ERROR: %s does not match %s (diff above). Run: %s" % (
                     args.lock, args.requirements, args.update_command))
-            print("%s is up to date (%d pins)" % (args.lock, len(pins(new))))
+            print("%s is up to date (%d pins)" % (args.lock, len(lock_pins(new, fmt))))
             return
         tmp = lock + ".tmp"
         shutil.copy(out, tmp)
         os.replace(tmp, lock)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    before, after = pins(old), pins(new)
-    print("%s: %d pins" % (args.lock, len(after)))
+    before, after = lock_pins(old, fmt) if old else {}, lock_pins(new, fmt)
+    print("%s: %d pins (%s)" % (args.lock, len(after), args.resolver))
     for name in sorted(set(before) | set(after), key=str.lower):
         if before.get(name) != after.get(name):
             print("  %s %s -> %s" % (name, before.get(name, "(new)"), after.get(name, "(removed)")))

@@ -1,4 +1,6 @@
-"""wheel_lock.py against a local index it makes itself (pip --no-index --find-links), offline.
+"""wheel_lock.py against a local index it makes itself (a PEP 503 page per package with the
+files' sha256, as PyPI and mirrors serve them, as pip's index-url), offline; every case with
+each resolver, uv and pip-tools.
 
 The resolution must read wheels only: an sdist whose build backend leaves a mark on the host is
 refused, naming the package and `resolve_from_sdist`, and its code never runs; listed in
@@ -10,6 +12,7 @@ import base64
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -88,7 +91,28 @@ def make_sdist(directory, name, mark, version="1.0"):
     return path
 
 
+def write_simple_index(files, simple):
+    """PEP 503 pages under `simple` for the distributions in `files`, each link with its sha256."""
+    by_project = {}
+    for name in sorted(os.listdir(files)):
+        project = name.split("-")[0].replace("_", "-").lower()
+        by_project.setdefault(project, []).append(name)
+    shutil.rmtree(simple, ignore_errors=True)
+    for project, names in by_project.items():
+        os.makedirs(os.path.join(simple, project))
+        links = []
+        for name in names:
+            with open(os.path.join(files, name), "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            links.append('<a href="%s#sha256=%s">%s</a>' % (
+                "file://" + os.path.join(files, name), digest, name))
+        with open(os.path.join(simple, project, "index.html"), "w") as f:
+            f.write("<!DOCTYPE html><html><body>\n%s\n</body></html>\n" % "\n".join(links))
+
+
 class WheelLockTest(unittest.TestCase):
+    RESOLVER = "uv"
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="wheel_lock_test.")
         self.index = os.path.join(self.tmp, "index")
@@ -112,6 +136,8 @@ class WheelLockTest(unittest.TestCase):
         if lock_text is not None:
             with open(self.lock, "w") as f:
                 f.write(lock_text)
+        simple = os.path.join(self.tmp, "simple")
+        write_simple_index(self.index, simple)
         environ = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": self.tmp,
@@ -119,13 +145,15 @@ class WheelLockTest(unittest.TestCase):
             "PYTHONPATH": os.pathsep.join(sys.path),
             # Offline: no configuration of this machine, only the local index.
             "PIP_CONFIG_FILE": os.devnull,
-            "PIP_NO_INDEX": "1",
-            "PIP_FIND_LINKS": self.index,
+            "PIP_INDEX_URL": "file://" + simple,
+            # uv reads none of its own configuration: this must not reach it.
+            "UV_INDEX_URL": "http://127.0.0.1:9/simple",
         }
         environ.update(env or {})
+        cache = ["--cache-dir", os.path.join(self.tmp, "cache", self.RESOLVER)]
         cmd = [sys.executable, TOOL, "update", "--requirements", self.requirements, "--lock", self.lock,
-               "--update-command", "bazel run //x:requirements.update"] + list(args) + [
-               "--", "--cache-dir", os.path.join(self.tmp, "cache", "pip-tools")] + list(compile_args)
+               "--update-command", "bazel run //x:requirements.update", "--resolver", self.RESOLVER] + list(args) + [
+               "--"] + cache + list(compile_args)
         return subprocess.run(cmd, env=environ, cwd=self.work, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
 
@@ -239,6 +267,10 @@ class WheelLockTest(unittest.TestCase):
         r = self.run_tool("-c constraints.txt\ngoodpkg  # with a marker below\nevilpkg; python_version < '3'\n")
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
+
+
+class PipToolsTest(WheelLockTest):
+    RESOLVER = "pip-tools"
 
 
 if __name__ == "__main__":
