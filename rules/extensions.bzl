@@ -92,6 +92,7 @@ def _pyimage_impl(mctx):
                 tag.python_version,
                 tag.build_from_source,
                 tag.toolchains,
+                _label_text(tag.wheel_lock) if tag.wheel_lock else "",
             )
     for mod in mctx.modules:
         for tag in mod.tags.pip_packages:
@@ -128,13 +129,14 @@ _debian_packages = tag_class(
 )
 
 _pip_packages = tag_class(
-    doc = "The distributions of a pip-tools lock, as `@<name>//PACKAGE`: `pyimage_pip_packages`.",
+    doc = "The distributions of a wheel lock (requirements, uv.lock or pylock.toml), as `@<name>//PACKAGE`: `pyimage_pip_packages`.",
     attrs = {
         "name": attr.string(mandatory = True, doc = "The repository; `@<name>//PACKAGE` is a package (lowercased, `-` and `.` as `_`)."),
-        "lock": attr.label(mandatory = True, doc = "A lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`."),
+        "lock": attr.label(mandatory = True, doc = "A lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`, a `uv.lock` or a PEP 751 `pylock.toml` (`pyimage_pip_packages`)."),
         "python_version": attr.string(mandatory = True, doc = "The Python minor version the wheels are for, for example \"3.13\"."),
         "build_from_source": attr.string_list(doc = "Packages to build from their sdist even when a wheel fits."),
         "toolchains": attr.string(default = "pyimage_python", doc = "The `name` of the `toolchains` tag whose `python<python_version>` builds the sdists."),
+        "wheel_lock": attr.label(doc = "The `wheel_lock` that writes a `uv.lock` or pylock.toml, for the update command that errors name."),
     },
 )
 

@@ -94,8 +94,8 @@ def pyimage_debian_packages(name, lock):
     """
     declare_debian_packages("pyimage_debian_packages", name, lock, lock)
 
-def pyimage_pip_packages(name, lock, python_version, build_from_source = [], toolchains = "pyimage_python"):
-    """Fetches every distribution of a pip-tools lock for the target, as `@NAME//PACKAGE`.
+def pyimage_pip_packages(name, lock, python_version, build_from_source = [], toolchains = "pyimage_python", wheel_lock = ""):
+    """Fetches every distribution of a wheel lock for the target, as `@NAME//PACKAGE`.
 
     ```starlark
     load("@rules_pyimage//rules:repositories.bzl", "pyimage_pip_packages")
@@ -114,11 +114,18 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
     Args:
       name: the repository; `@NAME//PACKAGE` is a package (name lowercased, `-` and `.` as `_`),
         `@NAME//PACKAGE:whl` its wheel.
-      lock: a lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`, so that errors can name
-        its update command.
+      lock: the lock, by its file name: a requirements lock named `NAME.lock.txt` of a
+        `wheel_lock(name = NAME)` (errors name its update command), a `uv.lock` (read for the
+        target: its projects' dependencies whose markers hold, extras followed, dev groups left
+        out; the projects themselves are not fetched) or a PEP 751 `pylock.toml` /
+        `pylock.NAME.toml` (its markers evaluated; without dependency lists, each file's own
+        metadata gives them). The lock's URLs are not used: every file comes from this machine's
+        indexes and is kept only when its sha256 is in the lock.
       python_version: the target's Python minor version, for example "3.13".
       build_from_source: packages to build from their sdist even when a wheel fits.
       toolchains: the `name` given to `pyimage_register_toolchains`; an sdist is built on its
         `python<python_version>` interpreter, which must be registered.
+      wheel_lock: the label of the `wheel_lock` that writes a `uv.lock` or pylock.toml, for the
+        update command that errors name (a `NAME.lock.txt` names its own).
     """
-    declare_pip_packages("pyimage_pip_packages", name, lock, lock, python_version, build_from_source, toolchains)
+    declare_pip_packages("pyimage_pip_packages", name, lock, lock, python_version, build_from_source, toolchains, wheel_lock)

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from rules.private.tools import fetch_wheels, wheel_lock
+from rules.private.tools import fetch_wheels, pypi_lock, wheel_lock
 
 CMD = "bazel run //x:requirements.update"
 
@@ -100,7 +100,7 @@ class CraftedLockTest(unittest.TestCase):
     def test_version_with_a_quote_is_refused(self):
         text = 'evil==1.0" \\\n    --hash=sha256:%s\n' % ("a" * 64)
         with self.assertRaises(fetch_wheels.FetchError) as cm:
-            fetch_wheels.parse_lock(text)
+            pypi_lock.parse_lock(text)
         self.assertIn("evil has the version '1.0\"', which is not a PEP 440 version", str(cm.exception))
 
 

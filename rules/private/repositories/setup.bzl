@@ -139,7 +139,7 @@ def declare_debian_packages(caller, name, lock, lock_text):
         update_command = _update_command(caller, name, lock_text, ".lock.json", "debian_lock"),
     )
 
-def declare_pip_packages(caller, name, lock, lock_text, python_version, build_from_source, toolchains):
+def declare_pip_packages(caller, name, lock, lock_text, python_version, build_from_source, toolchains, wheel_lock = ""):
     """The repository of `pyimage_pip_packages` (and of the module extension's tag).
 
     Args:
@@ -147,6 +147,7 @@ def declare_pip_packages(caller, name, lock, lock_text, python_version, build_fr
       name: the repository's name.
       lock: the lock's label.
       lock_text: how a user writes it, for the update command in messages.
+      wheel_lock: how a user writes the label of the `wheel_lock` that writes it, or "".
       python_version: the minor version the wheels are for ("3.13").
       build_from_source: distributions to build from their sdist even where a wheel exists.
       toolchains: the name of the toolchains' hub repository.
@@ -159,10 +160,23 @@ def declare_pip_packages(caller, name, lock, lock_text, python_version, build_fr
         lock = lock,
         python_version = python_version,
         platforms = manylinux_platforms(),
-        update_command = _update_command(caller, name, lock_text, ".lock.txt", "wheel_lock"),
+        update_command = _wheel_update_command(caller, name, lock_text, wheel_lock),
         build_from_source = build_from_source,
         python = "@%s//:python%s" % (toolchains, python_version),
     )
+
+def _wheel_update_command(caller, name, lock, wheel_lock):
+    """What refreshes a wheel lock: its `wheel_lock`'s update target, or what writes a uv.lock or pylock.toml."""
+    if wheel_lock:
+        return "bazel run %s.update" % wheel_lock
+    repo, sep, rest = lock.partition("//")
+    package, _, filename = rest.partition(":")
+    filename = filename.split("/")[-1]
+    if sep and filename == "uv.lock":
+        return "uv lock (in %s//%s; or name a wheel_lock that writes it in wheel_lock)" % (repo, package)
+    if sep and filename.startswith("pylock.") and filename.endswith(".toml"):
+        return "the command that wrote %s (or name a wheel_lock that writes it in wheel_lock)" % lock
+    return _update_command(caller, name, lock, ".lock.txt", "wheel_lock")
 
 def _check_name(caller, name):
     ok = name and name[0].isalpha() and name.replace("_", "").replace("-", "").replace(".", "").isalnum()

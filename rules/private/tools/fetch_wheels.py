@@ -1,4 +1,4 @@
-"""Fetches the distributions of a pip-tools lock for one target and lays them out as Bazel packages.
+"""Fetches the distributions of a wheel lock for one target and lays them out as Bazel packages.
 
 Runs during `bazel fetch` (from the `pyimage_pip_packages` repository rule), on the host's python3
 and pip, because no interpreter is built yet then. pip's package finder and HTTP session find and
@@ -11,14 +11,20 @@ to disk while it is hashed, and kept only when the hash is in the lock. An sdist
 later, in the sandboxed, network-less build action (`wheel_from_sdist`), never on this host:
 `pip download` would run them here (to read the sdist's metadata) before any check of ours.
 
-In:  the lock (`name==version` with `--hash=sha256:` lines and `# via` annotations), the target
-     (Python version, platform tags), the packages to build from source.
+In:  the lock: pip-tools' requirements format (`name==version` with `--hash=sha256:` lines and
+     `# via` annotations), PEP 751's pylock.toml or a uv.lock, by its file name (the two TOML
+     formats are read for the target: its markers evaluated, a uv.lock from its projects'
+     dependencies); the target (Python version, platform tags); the packages to build from source.
+     Each lock's URLs are not used: files come from this machine's indexes, chosen by hash.
 Out: for each package, `<name>/` with the distribution file and a BUILD.bazel:
      - a wheel: a `wheel_library` `<name>` (unpacked by a build action) and `whl`;
      - an sdist (no wheel fits the target, or marked to build from source): `sdist`, built into a
        wheel by a build action and exposed as `<name>` the same way.
-     Dependencies come from the lock's own `# via` annotations (pip-tools' resolution), so no
-     marker is evaluated here. Every file is checked against the lock's hashes: a file with
+     Dependencies come from the lock: a requirements lock's `# via` annotations (its resolver's
+     resolution), a uv.lock's or pylock.toml's dependency lists. A pylock.toml without them (as
+     `uv pip compile --format pylock.toml` writes it) gets them from each file's own metadata
+     (METADATA, or an sdist's PKG-INFO of metadata 2.2), read from the archive after its hash
+     check. Every file is checked against the lock's hashes: a file with
      another hash is refused, naming the package and the update command.
 
 Usage: fetch_wheels.py --lock FILE --out DIR --python-version 3.13 --platform TAG [--platform TAG]
@@ -35,9 +41,11 @@ import tempfile
 
 
 try:
-    from rules.private.tools.pypi_lock import FetchError, Index, dependencies, normalize, parse_lock
+    from rules.private.tools.pypi_lock import (FetchError, Index, dependencies_from_metadata, marker_environment,
+                                               metadata_requirements, normalize, read_lock)
 except ImportError:  # run as a script by the repository rule, with its own directory on sys.path
-    from pypi_lock import FetchError, Index, dependencies, normalize, parse_lock
+    from pypi_lock import (FetchError, Index, dependencies_from_metadata, marker_environment, metadata_requirements,
+                           normalize, read_lock)
 
 
 def fetch(args, index, name, pkg, workdir):
@@ -144,21 +152,37 @@ def main(argv=None):
         sys.exit("ERROR: --python-version %r is not a Python 3 minor version such as 3.13" % args.python_version)
 
     try:
+        machine = re.sub(r"^(manylinux_[0-9]+_[0-9]+|manylinux[0-9]+|musllinux_[0-9]+_[0-9]+)_", "", args.platform[0])
         with open(args.lock) as f:
-            packages = parse_lock(f.read())
+            packages, deps = read_lock(args.lock, f.read(), args.python_version, machine)
         unknown = sorted(args.build_from_source - set(packages))
         if unknown:
             raise FetchError("build_from_source names %s, which the lock does not hold" % ", ".join(unknown))
-        deps = dependencies(packages)
         workdir = tempfile.mkdtemp(prefix="pyimage-wheels.")
         try:
             index = Index(args.python_version, args.platform)
+            fetched = {}
             for name in sorted(packages):
                 pkg = packages[name]
                 kind, path, filename = fetch(args, index, name, pkg, workdir)
                 pkgdir = os.path.join(args.out, name)
                 os.makedirs(pkgdir, exist_ok=True)
                 shutil.move(path, os.path.join(pkgdir, filename))
+                fetched[name] = (kind, filename)
+                print("%s %s: %s" % (pkg["name"], pkg["version"], filename))
+            if deps is None:
+                requirements = {}
+                for name, (_, filename) in fetched.items():
+                    found = metadata_requirements(os.path.join(args.out, name, filename), filename)
+                    if found is None:
+                        raise FetchError("%s %s: the lock lists no dependencies and %s does not state its own "
+                                         "(an sdist of metadata before 2.2, or with dynamic dependencies); use a "
+                                         "lock that lists them (a uv.lock, a requirements lock) or one that "
+                                         "takes a wheel of it" % (packages[name]["name"], packages[name]["version"], filename))
+                    requirements[name] = found
+                deps = dependencies_from_metadata(packages, requirements, marker_environment(args.python_version, machine))
+            for name, (kind, filename) in sorted(fetched.items()):
+                pkg = packages[name]
                 dep_labels = repr(["//" + d for d in deps[name]])  # names: [a-z0-9_] after normalize()
                 if kind == "wheel":
                     content = BUILD_WHEEL.format(rules=args.rules_repo, name=pkg["name"], version=pkg["version"],
@@ -169,9 +193,8 @@ def main(argv=None):
                                                  file=filename, target=name, deps=dep_labels,
                                                  python_version=args.python_version,
                                                  python="\n    python = %s," % json.dumps(args.python) if args.python else "")
-                with open(os.path.join(pkgdir, "BUILD.bazel"), "w") as f:
+                with open(os.path.join(args.out, name, "BUILD.bazel"), "w") as f:
                     f.write(content)
-                print("%s %s: %s" % (pkg["name"], pkg["version"], filename))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     except FetchError as err:

@@ -19,7 +19,7 @@ import threading
 import unittest
 import zipfile
 
-from rules.private.tools import fetch_wheels
+from rules.private.tools import fetch_wheels, pypi_lock
 
 CMD = "bazel run //x:requirements.update"
 
@@ -222,14 +222,14 @@ class LockParserTest(unittest.TestCase):
 
     def refused(self, text, message):
         with self.assertRaises(fetch_wheels.FetchError) as caught:
-            fetch_wheels.parse_lock(text)
+            pypi_lock.parse_lock(text)
         self.assertIn(message, str(caught.exception))
 
     def test_what_pip_compile_writes(self):
         text = ("# header\nattrs==25.1.0 \\\n    --hash=sha256:%s \\\n    --hash=sha256:%s\n    # via\n"
                 "    #   -r requirements.in\n    #   other\nsix==1.0 ; python_version >= \"3.8\" --hash=sha256:%s\n"
                 "    # via attrs\n" % (HASH, "b" * 64, "c" * 64))
-        packages = fetch_wheels.parse_lock(text)
+        packages = pypi_lock.parse_lock(text)
         self.assertEqual(["a" * 64, "b" * 64], packages["attrs"]["hashes"])
         self.assertEqual(["-r requirements.in", "other"], packages["attrs"]["via"])
         self.assertEqual(["c" * 64], packages["six"]["hashes"])

@@ -96,19 +96,26 @@ def debian_updates(locks, images, lines):
 # --- Python --------------------------------------------------------------------------------------
 
 def requirements(path):
-    """{normalized name: (line, SpecifierSet)} of the direct requirements in a requirements.in."""
+    """{normalized name: (line, SpecifierSet)} of the direct requirements in a requirements.in, or
+    in the [project] dependencies of a uv project's pyproject.toml."""
     from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
     found = {}
     with open(path) as f:
-        for raw in f:
-            line = raw.split("#", 1)[0].strip()
-            if not line or line.startswith("-"):
-                continue
-            try:
-                req = Requirement(line)
-            except InvalidRequirement as err:
-                raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err)) from err
-            found[pypi_lock.normalize(req.name)] = (line, req.specifier)
+        text = f.read()
+    if os.path.basename(path) == "pyproject.toml":
+        import tomllib
+        lines = tomllib.loads(text).get("project", {}).get("dependencies", [])
+    else:
+        lines = text.splitlines()
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement as err:
+            raise OutdatedError("%s: %r is not a requirement (%s)" % (path, line, err)) from err
+        found[pypi_lock.normalize(req.name)] = (line, req.specifier)
     return found
 
 
@@ -126,7 +133,7 @@ def python_updates(locks, images, lines):
     index = pypi_lock.Index("3.13", ["any"], quiet=True) if locks else None
     for lock in locks:
         with open(lock["lock"]) as f:
-            pins = pypi_lock.parse_lock(f.read())
+            pins, _ = pypi_lock.read_lock(lock["lock"], f.read(), "3.13", "x86_64")
         direct = requirements(lock["source"])
         for key, pin in sorted(pins.items()):
             pinned = Version(pin["version"])

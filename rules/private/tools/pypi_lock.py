@@ -1,6 +1,7 @@
-"""A pip-tools lock and the package index as a library (no entry point): the strict lock parser
-(as strict as pip's --require-hashes), the dependencies from its `# via` lines, and pip's own
-package finder and HTTP session set up as pip is on this machine. fetch_wheels.py fetches a lock
+"""A wheel lock and the package index as a library (no entry point): the strict lock parsers
+(a pip-tools lock as strict as pip's --require-hashes, a PEP 751 pylock.toml and a uv.lock, each
+read for one target), the dependencies, and pip's own package finder and HTTP session set up as
+pip is on this machine. fetch_wheels.py fetches a lock
 with it; outdated.py asks it for newer releases.
 
 fetch_wheels.py runs as a script from the pyimage_pip_packages repository rule (its directory is
@@ -138,6 +139,274 @@ def dependencies(packages):
                 continue
             deps[parent].append(name)
     return {n: sorted(set(d)) for n, d in deps.items()}
+
+
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def lock_format(filename):
+    """"uv.lock", "pylock" (PEP 751) or "requirements", from a lock's file name."""
+    base = os.path.basename(filename)
+    if base == "uv.lock":
+        return "uv.lock"
+    if re.fullmatch(r"pylock(\.[A-Za-z0-9_-]+)?\.toml", base):
+        return "pylock"
+    return "requirements"
+
+
+def marker_environment(python_version, machine):
+    """PEP 508's environment of CPython `python_version` ("3.13") on Linux `machine`.
+
+    The patch release is not known here (the lock is fetched for a minor version): markers on
+    python_full_version are evaluated for the minor version's first release."""
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": python_version + ".0",
+        "os_name": "posix",
+        "platform_machine": machine,
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": "Linux",
+        "platform_version": "",
+        "python_full_version": python_version + ".0",
+        "python_version": python_version,
+        "sys_platform": "linux",
+    }
+
+
+def _marker(text, where):
+    try:
+        from pip._vendor.packaging.markers import InvalidMarker, Marker
+    except ImportError as err:
+        raise FetchError("the pip of %s lacks packaging's markers (%s); install pip 23 or newer" % (sys.executable, err)) from err
+    try:
+        return Marker(text)
+    except InvalidMarker as err:
+        raise FetchError("%s: the marker %r does not parse: %s" % (where, text, err)) from err
+
+
+def _applies(text, env, where, extras=("",)):
+    """Whether the marker `text` (empty: always) holds in `env` for any of `extras`."""
+    if not text:
+        return True
+    marker = _marker(text, where)
+    return any(marker.evaluate(dict(env, extra=e)) for e in extras)
+
+
+def _toml(text, what):
+    try:
+        import tomllib
+    except ImportError as err:
+        raise FetchError("reading %s needs Python 3.11 or newer (tomllib); %s is older" % (what, sys.executable)) from err
+    try:
+        return tomllib.loads(text)
+    except ValueError as err:
+        raise FetchError("%s is not valid TOML: %s" % (what, err)) from err
+
+
+def _entry(name, version, hashes, where):
+    """A package as parse_lock gives it, its name, version and hashes checked."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise FetchError("%s: %r is not a package name" % (where, name))
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        raise FetchError("%s: %s has the version %r, which is not a PEP 440 version (a damaged or "
+                         "hand-edited lock)" % (where, name, version))
+    for h in hashes:
+        if not _SHA256.fullmatch(h):
+            raise FetchError("%s: %s==%s has the sha256 %r, which is not 64 hex digits" % (where, name, version, h))
+    if not hashes:
+        raise FetchError("%s: %s==%s has no sha256 of any file; a lock must pin each file by its hash" % (
+            where, name, version))
+    return {"name": name, "version": version, "hashes": sorted(set(hashes)), "via": []}
+
+
+def _sha256_of(value, where):
+    """The hex digest of a uv.lock `hash = "sha256:..."` or a pylock `hashes = {sha256 = ...}`."""
+    if isinstance(value, dict):
+        if "sha256" not in value:
+            raise FetchError("%s: the file has no sha256 among its hashes %s" % (where, sorted(value)))
+        return value["sha256"]
+    if isinstance(value, str) and value.startswith("sha256:"):
+        return value[len("sha256:"):]
+    raise FetchError("%s: the file's hash %r is not a sha256" % (where, value))
+
+
+def parse_pylock(text, env, filename="pylock.toml"):
+    """(packages, deps) of a PEP 751 lock for the target `env`; deps is None when the lock lists
+    no dependencies (the fetch then reads them from each file's metadata, after its hash check)."""
+    data = _toml(text, filename)
+    version = str(data.get("lock-version", ""))
+    if not version.startswith("1."):
+        raise FetchError("%s has lock-version %r; PEP 751 version 1.x is read" % (filename, version or None))
+    environments = data.get("environments")
+    if environments and not any(_applies(m, env, filename) for m in environments):
+        raise FetchError("%s is for the environments %s, and CPython %s on Linux %s is none of them; "
+                         "lock for this target" % (filename, environments, env["python_version"], env["platform_machine"]))
+    packages, listed, any_deps = {}, {}, False
+    for i, p in enumerate(data.get("packages", [])):
+        name = p.get("name", "packages[%d]" % i)
+        where = "%s, %s" % (filename, name)
+        if not _applies(p.get("marker", ""), env, where):
+            continue
+        for kind in ("vcs", "directory", "archive"):
+            if kind in p:
+                raise FetchError("%s comes from a %s, which cannot be fetched from an index by hash; "
+                                 "publish it to the index, or build it as a Bazel target" % (where, kind))
+        hashes = [_sha256_of(w.get("hashes"), where) for w in p.get("wheels", [])]
+        if p.get("sdist"):
+            hashes.append(_sha256_of(p["sdist"].get("hashes"), where))
+        key = normalize(name)
+        if key in packages:
+            raise FetchError("%s: %s is locked twice for this target (%s and %s); a package is locked once "
+                             "per environment" % (filename, name, packages[key]["version"], p.get("version")))
+        packages[key] = _entry(name, p.get("version"), hashes, where)
+        if "dependencies" in p:
+            any_deps = True
+            listed[key] = [normalize(d.get("name", "")) for d in p["dependencies"]]
+    if not any_deps:
+        return packages, None
+    return packages, {k: sorted(set(d for d in listed.get(k, []) if d in packages)) for k in packages}
+
+
+def parse_uv_lock(text, env, filename="uv.lock"):
+    """(packages, deps) of a uv.lock for the target `env`: the packages its projects (sources
+    virtual, editable or directory: the team's own code, not fetched) need there, following each
+    dependency whose marker holds, with the extras asked for; dev groups are left out."""
+    data = _toml(text, filename)
+    if data.get("version") != 1:
+        raise FetchError("%s has version %r; uv's lock version 1 is read" % (filename, data.get("version")))
+    entries = data.get("package", [])
+    by_name = {}
+    for e in entries:
+        by_name.setdefault(normalize(e.get("name", "")), []).append(e)
+    project_kinds = ("virtual", "editable", "directory")
+
+    def is_project(e):
+        return any(k in e.get("source", {}) for k in project_kinds)
+
+    def resolve(dep, where):
+        candidates = by_name.get(normalize(dep.get("name", "")), [])
+        if "version" in dep:
+            candidates = [e for e in candidates if e.get("version") == dep["version"]]
+        if "source" in dep:
+            candidates = [e for e in candidates if e.get("source") == dep["source"]]
+        if len(candidates) != 1:
+            raise FetchError("%s: %s needs %s, which the lock holds %d times; the lock is damaged or hand-edited "
+                             "(run uv lock)" % (filename, where, dep.get("name"), len(candidates)))
+        return candidates[0]
+
+    roots = [e for e in entries if is_project(e)]
+    if not roots:
+        raise FetchError("%s holds no project (a package with a virtual, editable or directory source); it "
+                         "is not a project's uv.lock" % filename)
+    packages, deps, seen = {}, {}, set()
+    todo = [(root, ()) for root in roots]
+    while todo:
+        entry, extras = todo.pop()
+        ident = (normalize(entry["name"]), entry.get("version"), tuple(sorted(extras)))
+        if ident in seen:
+            continue
+        seen.add(ident)
+        key = normalize(entry["name"])
+        edges = list(entry.get("dependencies", []))
+        for extra in extras:
+            edges += entry.get("optional-dependencies", {}).get(extra, [])
+        targets = []
+        for dep in edges:
+            if not _applies(dep.get("marker", ""), env, "%s, %s" % (filename, entry["name"])):
+                continue
+            child = resolve(dep, entry["name"])
+            if not is_project(child):
+                targets.append(normalize(child["name"]))
+            todo.append((child, tuple(dep.get("extra", []))))
+        if is_project(entry):
+            continue
+        source = entry.get("source", {})
+        if "registry" not in source:
+            kind = next(iter(source), "unknown")
+            raise FetchError("%s: %s %s comes from a %s source, which cannot be fetched from an index by "
+                             "hash; publish it to the index, or build it as a Bazel target" % (
+                                 filename, entry["name"], entry.get("version"), kind))
+        where = "%s, %s" % (filename, entry["name"])
+        if key in packages and packages[key]["version"] != entry.get("version"):
+            raise FetchError("%s: %s is needed at %s and at %s for this target; a package is installed once" % (
+                filename, entry["name"], packages[key]["version"], entry.get("version")))
+        hashes = [_sha256_of(w.get("hash"), where) for w in entry.get("wheels", [])]
+        if entry.get("sdist"):
+            hashes.append(_sha256_of(entry["sdist"].get("hash"), where))
+        packages[key] = _entry(entry["name"], entry.get("version"), hashes, where)
+        deps.setdefault(key, set()).update(targets)
+    return packages, {k: sorted(deps.get(k, set()) - {k}) for k in packages}
+
+
+def read_lock(filename, text, python_version, machine):
+    """(packages, deps) of any lock this fetches: {key: {"name", "version", "hashes"}} and
+    {key: [keys it depends on]}, or None for a pylock.toml without dependencies."""
+    fmt = lock_format(filename)
+    env = marker_environment(python_version, machine)
+    if fmt == "uv.lock":
+        return parse_uv_lock(text, env, os.path.basename(filename))
+    if fmt == "pylock":
+        return parse_pylock(text, env, os.path.basename(filename))
+    packages = parse_lock(text)
+    return packages, dependencies(packages)
+
+
+def metadata_requirements(path, filename):
+    """The Requires-Dist lines and Provides-Extra of a wheel's METADATA or an sdist's PKG-INFO
+    (metadata 2.2 or newer with static dependencies), read from the archive without unpacking
+    it; None when an sdist does not state its dependencies. Call only after the hash check."""
+    import email.parser
+    import tarfile
+    import zipfile
+    limit = 1 << 20
+    raw = None
+    if filename.endswith(".whl"):
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+            if len(names) == 1 and z.getinfo(names[0]).file_size <= limit:
+                raw = z.read(names[0])
+    elif filename.endswith(".tar.gz"):
+        with tarfile.open(path, "r:gz") as t:
+            for member in t:
+                if member.isfile() and re.fullmatch(r"[^/]+/PKG-INFO", member.name) and member.size <= limit:
+                    raw = t.extractfile(member).read()
+                    break
+    if raw is None:
+        return None
+    message = email.parser.BytesParser().parsebytes(raw, headersonly=True)
+    version = tuple(int(x) for x in re.findall(r"\d+", message.get("Metadata-Version", "1.0"))[:2])
+    dynamic = [d.lower() for d in message.get_all("Dynamic", [])]
+    if not filename.endswith(".whl") and (version < (2, 2) or "requires-dist" in dynamic):
+        return None
+    return message.get_all("Requires-Dist", []), message.get_all("Provides-Extra", [])
+
+
+def dependencies_from_metadata(packages, requirements, env):
+    """{key: [keys]} from each package's Requires-Dist ({key: (lines, extras)}): a requirement
+    counts when the lock holds it and its marker holds for the target, for no extra or for one of
+    the package's extras (a lock without a dependency list does not say which extras it took)."""
+    try:
+        from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+    except ImportError as err:
+        raise FetchError("the pip of %s lacks packaging (%s); install pip 23 or newer" % (sys.executable, err)) from err
+    deps = {}
+    for key, (lines, extras) in requirements.items():
+        found = set()
+        for line in lines:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement as err:
+                raise FetchError("%s's metadata has the requirement %r, which does not parse: %s" % (
+                    packages[key]["name"], line, err)) from err
+            dep = normalize(req.name)
+            if dep in packages and dep != key and (
+                    req.marker is None or any(req.marker.evaluate(dict(env, extra=e)) for e in [""] + list(extras))):
+                found.add(dep)
+        deps[key] = sorted(found)
+    return deps
 
 
 class Index:
