@@ -338,9 +338,13 @@ def uv_compile(uv, requirements, output, update_command, extra, sdists, fmt):
     if result.returncode != 0:
         uv_failure(result, requirements, update_command)
     if fmt == "pylock":
-        # Pass 2 writes PEP 751 with exactly pass 1's versions (as constraints).
-        result = uv.run(base + second + ["--format", "pylock.toml", "--constraint", resolved,
-                                         "--output-file", output, requirements])
+        # Pass 2 writes PEP 751 with exactly pass 1's versions (as constraints) and every file of
+        # each: under --only-binary or --no-build uv leaves the sdists out. As pip-tools' pass 2
+        # (compile_lock), it builds none: pass 1 found a wheel of every version but `sdists` for
+        # this target, and uv reads a version's metadata from its wheel.
+        pass2 = [a for a in base if a not in ("--only-binary", ":all:")]
+        result = uv.run(pass2 + second + ["--format", "pylock.toml", "--constraint", resolved,
+                                          "--output-file", output, requirements])
         if result.returncode != 0:
             uv_failure(result, requirements, update_command)
         with open(resolved) as f:

@@ -130,11 +130,14 @@ class WheelLockTest(unittest.TestCase):
     def tearDown(self):
         subprocess.run(["rm", "-rf", self.tmp], check=False)
 
-    def run_tool(self, requirements, *args, env=None, lock_text=None, compile_args=()):
-        with open(self.requirements, "w") as f:
+    def run_tool(self, requirements, *args, env=None, lock_text=None, compile_args=(), mode="update",
+                 requirements_file=None, lock_file=None):
+        requirements_file = requirements_file or self.requirements
+        lock_file = lock_file or self.lock
+        with open(requirements_file, "w") as f:
             f.write(requirements)
         if lock_text is not None:
-            with open(self.lock, "w") as f:
+            with open(lock_file, "w") as f:
                 f.write(lock_text)
         simple = os.path.join(self.tmp, "simple")
         write_simple_index(self.index, simple)
@@ -151,7 +154,7 @@ class WheelLockTest(unittest.TestCase):
         }
         environ.update(env or {})
         cache = ["--cache-dir", os.path.join(self.tmp, "cache", self.RESOLVER)]
-        cmd = [sys.executable, TOOL, "update", "--requirements", self.requirements, "--lock", self.lock,
+        cmd = [sys.executable, TOOL, mode, "--requirements", requirements_file, "--lock", lock_file,
                "--update-command", "bazel run //x:requirements.update", "--resolver", self.RESOLVER] + list(args) + [
                "--"] + cache + list(compile_args)
         return subprocess.run(cmd, env=environ, cwd=self.work, stdout=subprocess.PIPE,
@@ -267,6 +270,57 @@ class WheelLockTest(unittest.TestCase):
         r = self.run_tool("-c constraints.txt\ngoodpkg  # with a marker below\nevilpkg; python_version < '3'\n")
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
+
+
+    def test_pylock_toml(self):
+        if self.RESOLVER != "uv":
+            self.skipTest("only uv writes pylock.toml")
+        lock = os.path.join(self.work, "pylock.toml")
+        r = self.run_tool("goodpkg\nbothpkg\n", lock_file=lock)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        with open(lock) as f:
+            text = f.read()
+        self.assertIn('lock-version = "1.0"', text)
+        for name in ("goodpkg-1.0-py3-none-any.whl", "bothpkg-1.0-py3-none-any.whl", "bothpkg-1.0.tar.gz"):
+            with open(os.path.join(self.index, name), "rb") as f:
+                self.assertIn('sha256 = "%s"' % hashlib.sha256(f.read()).hexdigest(), text)
+        r = self.run_tool("goodpkg\nbothpkg\n", lock_file=lock, mode="check")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("pylock.toml is up to date (2 pins)", r.stdout)
+        r = self.run_tool("goodpkg\n", lock_file=lock, mode="check")
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("does not match", r.stdout)
+        self.assertIn("Run: bazel run //x:requirements.update", r.stdout)
+        with open(lock) as f:
+            self.assertEqual(f.read(), text, "check changed the lock")
+        self.assertFalse(os.path.exists(self.mark), "an sdist's build backend ran on the host")
+
+    def test_uv_lock(self):
+        if self.RESOLVER != "uv":
+            self.skipTest("only uv writes uv.lock")
+        pyproject = os.path.join(self.work, "pyproject.toml")
+        lock = os.path.join(self.work, "uv.lock")
+        project = '[project]\nname = "svc"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = [%s]\n'
+        r = self.run_tool(project % '"goodpkg"', requirements_file=pyproject, lock_file=lock)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        with open(lock) as f:
+            text = f.read()
+        self.assertIn('name = "goodpkg"', text)
+        r = self.run_tool(project % '"goodpkg"', requirements_file=pyproject, lock_file=lock, mode="check")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("uv.lock is up to date with", r.stdout)
+        r = self.run_tool(project % '"goodpkg", "bothpkg"', requirements_file=pyproject, lock_file=lock, mode="check")
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("uv.lock does not match", r.stdout)
+        self.assertIn("Run: bazel run //x:requirements.update", r.stdout)
+        # An sdist only: refused, the old lock untouched, nothing left beside it, no hook run.
+        r = self.run_tool(project % '"goodpkg", "evilpkg"', requirements_file=pyproject, lock_file=lock)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("the requirement evilpkg cannot be found on the index as a wheel", r.stdout)
+        with open(lock) as f:
+            self.assertEqual(f.read(), text, "the old lock was changed")
+        self.assertEqual(sorted(os.listdir(self.work)), ["pyproject.toml", "uv.lock"])
+        self.assertFalse(os.path.exists(self.mark), "an sdist's build backend ran on the host")
 
 
 class PipToolsTest(WheelLockTest):
