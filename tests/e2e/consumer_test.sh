@@ -9,6 +9,10 @@
 #  2. Bazel 7.7.1 (tools/bazel7.sh), bzlmod (MODULE.bazel), the same locks: build //app:image;
 #  3. the two manifest digests are equal, and so are the SBOMs, provenance statements and size reports;
 #     the SBOM lists the consumer's own packages; `bazel run //:outdated` reports on its locks.
+# And //svc, a service locked with uv: its uv.lock (from pyproject.toml) and a PEP 751 pylock.toml
+# are written by their wheel_lock targets (uv), checked by their tests, fetched by hash and run;
+# a tampered hash fails the fetch and a dependency added to pyproject.toml fails the lock test,
+# each naming the update command; Bazel 7 builds the same //svc:image.
 # Each Bazel builds cold in an output base of its own (the disk cache is shared, but no key of one
 # Bazel matches the other's: paths and configuration names differ).
 source "$(dirname "$0")/lib.sh"
@@ -19,7 +23,8 @@ clone_to "$RULES"
 mkdir -p "$WS"
 cp -r "$ROOT/tests/e2e/consumer/." "$WS/"
 sed -i "s|@RULES_PYIMAGE@|$RULES|" "$WS/MODULE.bazel" "$WS/WORKSPACE"
-[[ ! -s "$WS/base/base.lock.json" && ! -s "$WS/app/requirements.lock.txt" ]] || fail "the consumer's locks must start empty"
+[[ ! -s "$WS/base/base.lock.json" && ! -s "$WS/app/requirements.lock.txt" && ! -s "$WS/svc/uv.lock" && ! -s "$WS/svc/pylock.toml" ]] \
+  || fail "the consumer's locks must start empty"
 
 # --- 1. Bazel 4, WORKSPACE -------------------------------------------------------------------------
 cd "$WS"
@@ -32,6 +37,46 @@ grep -q '^pillow==' app/requirements.lock.txt && grep -q '^markupsafe==' app/req
   || fail "requirements.lock.txt lacks pillow or markupsafe: $(cat app/requirements.lock.txt)"
 bz 4 test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/lock-tests.log" >&2; fail "the consumer's lock tests fail right after the update"; }
+
+# //svc: a uv.lock and a pylock.toml, written from empty files by uv, then checked, fetched and run.
+for lock in lock pylock; do
+  bz 4 run --disk_cache="$DISK_CACHE" "//svc:$lock.update" >"$SCRATCH/svc-$lock.log" 2>&1 \
+    || { tail -n 30 "$SCRATCH/svc-$lock.log" >&2; fail "bazel run //svc:$lock.update (from an empty lock) failed"; }
+done
+grep -q '^name = "rich"' svc/uv.lock && grep -q '^source = { virtual = "." }' svc/uv.lock || fail "svc/uv.lock is not uv's lock of the project: $(head -c 600 svc/uv.lock)"
+grep -q '^lock-version = "1.0"' svc/pylock.toml && grep -q '^name = "urllib3"' svc/pylock.toml || fail "svc/pylock.toml is not a PEP 751 lock with urllib3"
+bz 4 test --disk_cache="$DISK_CACHE" //svc:lock_test //svc:pylock_test >"$SCRATCH/svc-tests.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/svc-tests.log" >&2; fail "//svc's lock tests fail right after the update"; }
+bz 4 run --disk_cache="$DISK_CACHE" //svc:main >"$SCRATCH/svc-run.log" 2>&1 || { tail -n 30 "$SCRATCH/svc-run.log" >&2; fail "bazel run //svc:main failed"; }
+for want in "rich $(sed -n '/^name = "rich"/{n;s/version = "\(.*\)"/\1/p}' svc/uv.lock)" \
+    "urllib3 $(sed -n '/^name = "urllib3"/{n;s/version = "\(.*\)"/\1/p}' svc/pylock.toml)" "markdown-it "; do
+  grep -q "^$want" "$SCRATCH/svc-run.log" || { cat "$SCRATCH/svc-run.log" >&2; fail "//svc:main does not print '$want'"; }
+done
+echo "ok: //svc from a uv.lock and a pylock.toml (written by uv, tested, fetched by hash): $(tr '\n' ' ' <"$SCRATCH/svc-run.log")"
+# A tampered hash in uv.lock: the fetch refuses the file, naming the lock's update command.
+cp svc/uv.lock "$SCRATCH/uv.lock.good"
+python3 - svc/uv.lock <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+block = text[text.index('name = "mdurl"'):]
+h = re.search(r'hash = "sha256:([0-9a-f]{64})"', block).group(1)
+open(sys.argv[1], "w").write(text.replace(h, "0" * 64))
+PY
+if bz 4 build --disk_cache="$DISK_CACHE" //svc:main >"$SCRATCH/svc-tampered.log" 2>&1; then fail "//svc:main built from a uv.lock with a tampered hash"; fi
+grep -q "which the lock does not list; the file is refused" "$SCRATCH/svc-tampered.log" && grep -qF "bazel run //svc:lock.update" "$SCRATCH/svc-tampered.log" \
+  || { tail -n 20 "$SCRATCH/svc-tampered.log" >&2; fail "a tampered uv.lock did not fail naming the refused file and //svc:lock.update"; }
+cp "$SCRATCH/uv.lock.good" svc/uv.lock
+# A dependency added to pyproject.toml without relocking: the lock test fails naming the update.
+cp svc/pyproject.toml "$SCRATCH/pyproject.good"
+sed -i 's/^dependencies = \["rich"\]/dependencies = ["rich", "attrs"]/' svc/pyproject.toml
+if bz 4 test --disk_cache="$DISK_CACHE" //svc:lock_test >"$SCRATCH/svc-stale.log" 2>&1; then fail "//svc:lock_test passed with attrs added to pyproject.toml"; fi
+grep -qF "Run: bazel run //svc:lock.update" "$(bz 4 info bazel-testlogs 2>/dev/null)/svc/lock_test/test.log" \
+  || fail "the stale uv.lock's test does not name bazel run //svc:lock.update"
+cp "$SCRATCH/pyproject.good" svc/pyproject.toml
+echo "ok: a tampered uv.lock fails the fetch, a stale one its test, each naming bazel run //svc:lock.update"
+bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest //svc:image >"$SCRATCH/svc-image4.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/svc-image4.log" >&2; fail "Bazel 4: bazel build //svc:image failed"; }
+S4="$(cat "$(bz 4 info bazel-bin 2>/dev/null)/svc/image.digest")"
 
 bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_json_file="$SCRATCH/exec4.json" \
   //app:image //app:image.tar //app:app //app:image.sbom //app:image.provenance //app:image.sizes >"$SCRATCH/build4.log" 2>&1 \
@@ -100,8 +145,8 @@ bz 4 run --disk_cache="$DISK_CACHE" //:outdated >"$SCRATCH/outdated.log" 2>&1
 rc=$?
 set -e
 [[ $rc -le 1 ]] || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated exited $rc"; }
-grep -qF "2 locks (//app:requirements, //base:base)" "$SCRATCH/outdated.log" \
-  || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated did not report on the consumer's two locks"; }
+grep -qF "4 locks (//app:requirements, //base:base, //svc:lock, //svc:pylock)" "$SCRATCH/outdated.log" \
+  || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated did not report on the consumer's four locks"; }
 echo "ok: bazel run //:outdated in the consumer (exit $rc): $(tail -n 1 "$SCRATCH/outdated.log")"
 
 # --- 2. Bazel 7, bzlmod ----------------------------------------------------------------------------
@@ -119,8 +164,13 @@ D7="$(cat "$BIN7/app/image.digest")"
   || { tail -n 20 "$SCRATCH/aquery7.txt" >&2; fail "Bazel 7: bazel aquery failed"; }
 n7="$(grep -c '^action ' "$SCRATCH/aquery7.txt" || true)"
 [[ "$n7" == 1 ]] || fail "Bazel 7: $n7 CPythonBuild actions for the image, the binary and the lock test (want 1)"
-"${B7[@]}" test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test >"$SCRATCH/lock-tests7.log" 2>&1 \
+"${B7[@]}" test --disk_cache="$DISK_CACHE" //base:base_test //app:requirements_test //svc:lock_test //svc:pylock_test >"$SCRATCH/lock-tests7.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/lock-tests7.log" >&2; fail "Bazel 7: the consumer's lock tests fail"; }
+"${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //svc:image >"$SCRATCH/svc-image7.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/svc-image7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //svc:image failed"; }
+S7="$(cat "$BIN7/svc/image.digest")"
+[[ "$S4" == "$S7" ]] || fail "//svc:image from the uv.lock and pylock.toml differs: Bazel 4 $S4, Bazel 7 $S7"
+echo "ok: //svc:image (uv.lock and pylock.toml) is $S7 on Bazel 4 and Bazel 7"
 
 "${B7[@]}" build --disk_cache="$DISK_CACHE" --output_groups=+digest //app:fleet >"$SCRATCH/fleet7.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/fleet7.log" >&2; fail "Bazel 7 (bzlmod): bazel build //app:fleet failed"; }
