@@ -1,7 +1,8 @@
 """Bad input to the wheel lock, against the real index: a requirement that does not exist, a
-conflict, a lock edited by hand, a tampered download, a version with no wheel for the platform and
-no sdist, an unpinned line. Each fails naming the package and the command that fixes it, and
-writes no lock. (Needs the package index: requires-network.)"""
+conflict, an index that cannot be reached, a lock edited by hand (each with both resolvers, uv and
+pip-tools), a tampered download, a version with no wheel for the platform and no sdist, an
+unpinned line. Each fails naming the package and the command that fixes it, and writes no lock
+or leaves the old one as it was. (Needs the package index: requires-network.)"""
 
 import os
 import shutil
@@ -15,6 +16,8 @@ CMD = "bazel run //x:requirements.update"
 
 
 class LockErrorsTest(unittest.TestCase):
+    RESOLVER = "uv"
+
     @classmethod
     def setUpClass(cls):
         tmp = os.environ.get("TEST_TMPDIR", tempfile.gettempdir())
@@ -33,7 +36,8 @@ class LockErrorsTest(unittest.TestCase):
     def lock_tool(self, mode, requirements):
         with open(self.req, "w") as f:
             f.write(requirements)
-        argv = [mode, "--requirements", self.req, "--lock", self.lock, "--update-command", CMD]
+        argv = [mode, "--requirements", self.req, "--lock", self.lock, "--update-command", CMD,
+                "--resolver", self.RESOLVER]
         with self.assertRaises(SystemExit) as cm:
             wheel_lock.main(argv)
         return str(cm.exception.code)
@@ -51,10 +55,32 @@ class LockErrorsTest(unittest.TestCase):
         self.assertIn(CMD, message)
         self.assertFalse(os.path.exists(self.lock))
 
+    def test_no_network(self):
+        old = "attrs==26.1.0 \\\n    --hash=sha256:%s\n" % ("ab" * 32)
+        with open(self.lock, "w") as f:
+            f.write(old)
+        saved = dict(os.environ)
+        for var in [v for v in os.environ if v.startswith("PIP_")]:
+            del os.environ[var]
+        # pip's configuration names an index on a port where nothing listens, and nothing else.
+        os.environ.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL="http://127.0.0.1:9/simple",
+                          PIP_RETRIES="0", PIP_TIMEOUT="5", PIP_CACHE_DIR=saved["PIP_CACHE_DIR"])
+        try:
+            message = self.lock_tool("update", "attrs==26.1.0\nrequests\n")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertIn("the index cannot be reached", message)
+        self.assertIn(CMD, message)
+        with open(self.lock) as f:
+            self.assertEqual(f.read(), old, "the old lock was changed")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["requirements.in", "requirements.lock.txt"])
+
     def test_lock_edited_by_hand(self):
         with open(self.req, "w") as f:
             f.write("attrs==26.1.0\n")
-        wheel_lock.main(["update", "--requirements", self.req, "--lock", self.lock, "--update-command", CMD])
+        wheel_lock.main(["update", "--requirements", self.req, "--lock", self.lock, "--update-command", CMD,
+                         "--resolver", self.RESOLVER])
         with open(self.lock) as f:
             text = f.read()
         self.assertIn("attrs==26.1.0", text)
@@ -92,6 +118,10 @@ class LockErrorsTest(unittest.TestCase):
     def test_unpinned_line(self):
         message = self.fetch("attrs>=1\n")
         self.assertIn("not `name==version`", message)
+
+
+class PipToolsLockErrorsTest(LockErrorsTest):
+    RESOLVER = "pip-tools"
 
 
 class CraftedLockTest(unittest.TestCase):

@@ -133,6 +133,24 @@ def split_extra(extra):
     return pip_args, first, second
 
 
+def index_reachable():
+    """Whether pip's index (as this machine's pip configuration names it) answers at all."""
+    from pip._internal.commands import create_command
+    command = create_command("download")
+    options, _ = command.parse_args([])
+    if options.no_index:
+        return True
+    url = options.index_url
+    if url.startswith("file:"):
+        return os.path.isdir(url[len("file://"):])
+    try:
+        with command._build_session(options, retries=0, timeout=min(options.timeout, 10)) as session:
+            session.get(url, headers={"Accept": "text/html"})
+    except Exception:  # requests' connection errors, whatever their class
+        return False
+    return True
+
+
 def run_pip_compile(requirements, output, update_command, pip_args, args):
     env = dict(os.environ, CUSTOM_COMPILE_COMMAND=update_command, PYTHONPATH=os.pathsep.join(sys.path))
     # Format options from the environment or pip.conf would undo --only-binary: drop them.
@@ -186,7 +204,10 @@ def compile_lock(requirements, output, update_command, extra, sdists=()):
         hint = ""
         m = re.search(r"No matching distribution found for (\S+)", out) or \
             re.search(r"Could not find a version that (?:matches|satisfies the requirement) (\S+)", out)
-        if m:
+        if m and not index_reachable():  # pip-compile --quiet says only "no matching distribution"
+            hint = ("the index cannot be reached (no network, or the index of this machine's pip "
+                    "configuration is wrong). ")
+        elif m:
             hint = ("the requirement %s cannot be found on the index as a wheel for this Python "
                     "(the resolution reads wheels only, so that no sdist's build code runs on this "
                     "machine): check its name and version; if it has only an sdist and you trust "
@@ -300,16 +321,16 @@ def uv_failure(result, requirements, update_command, tool="uv"):
                   r"has no wheels with a matching)", out)
     missing = re.search(r"\b([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the (?:package registry|provided package locations)", out) or \
         re.search(r"there (?:are|is) no versions? of ([A-Za-z0-9][A-Za-z0-9._-]*)", out)
-    if no_wheel:
+    if re.search(r"error sending request|Failed to fetch|dns error|Could not connect|[Cc]onnection refused|timed out", out):
+        hint = ("the index cannot be reached (no network, or the index of this machine's pip "
+                "configuration is wrong). ")
+    elif no_wheel:
         hint = ("the requirement %s cannot be found on the index as a wheel for this Python (the "
                 "resolution reads wheels only, so that no sdist's build code runs on this machine): "
                 "check its name and version; if it has only an sdist and you trust it, add it to "
                 "wheel_lock's resolve_from_sdist. " % no_wheel.group(1))
     elif missing:
         hint = "the requirement %s cannot be found on the index: check its name and version. " % missing.group(1)
-    elif re.search(r"error sending request|Failed to fetch|dns error|Could not connect|timed out", out):
-        hint = ("the index cannot be reached (no network, or the index of this machine's pip "
-                "configuration is wrong). ")
     elif "No solution found" in out or "unsatisfiable" in out:
         hint = "the requirements conflict. "
     sys.exit("ERROR: %s failed for %s: %sFix %s and run: %s\n%s" % (
