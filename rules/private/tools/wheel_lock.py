@@ -260,6 +260,15 @@ def find_uv():
              "(the `uv` wheel of rules_pyimage's tools lock) among its deps")
 
 
+def _present(location):
+    """False for a local directory (a path or file: URL) that is not there: pip passes over it
+    with a warning, uv would stop (a pip.conf shared by machines where only some have it)."""
+    if re.match(r"[a-z][a-z0-9+.-]*://", location) and not location.startswith("file:"):
+        return True
+    path = location[len("file://"):] if location.startswith("file://") else location
+    return os.path.exists(path)
+
+
 def uv_index_options():
     """(uv's options, environment) naming the indexes of this machine's pip configuration, as pip
     itself reads it (configuration files and PIP_* variables): the fetch reads the same."""
@@ -275,11 +284,12 @@ def uv_index_options():
         # version, the files of every index. uv takes the files of the first index that has the
         # version, so pip's primary index goes first: the lock pins the files that every machine
         # with that index sees, not only those a local mirror of a subset holds.
-        for url in [primary] + list(options.extra_index_urls):
+        for url in [primary] + [u for u in options.extra_index_urls if _present(u)]:
             args += ["--index", url]
         args += ["--default-index", primary, "--index-strategy", "unsafe-best-match"]
     for location in options.find_links:
-        args += ["--find-links", location]
+        if _present(location):
+            args += ["--find-links", location]
     for host in options.trusted_hosts:
         args += ["--allow-insecure-host", host]
     env = {}

@@ -272,6 +272,14 @@ class WheelLockTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
 
 
+    def test_a_local_location_that_is_not_there_is_passed_over(self):
+        # As pip does (a pip.conf shared by machines where only some have the directory).
+        r = self.run_tool("goodpkg\n", env={"PIP_FIND_LINKS": os.path.join(self.tmp, "no-such-dir"),
+                                            "PIP_EXTRA_INDEX_URL": "file://" + os.path.join(self.tmp, "no-such-index")})
+        self.assertEqual(r.returncode, 0, r.stdout)
+        with open(self.lock) as f:
+            self.assertIn("goodpkg==1.0", f.read())
+
     def test_pylock_toml(self):
         if self.RESOLVER != "uv":
             self.skipTest("only uv writes pylock.toml")
