@@ -41,6 +41,8 @@ import subprocess
 import sys
 import tempfile
 
+from rules.private.tools.pypi_lock import lock_format, normalize
+
 PIP_COMPILE_FLAGS = [
     "--generate-hashes",
     "--allow-unsafe",
@@ -218,16 +220,6 @@ def compile_lock(requirements, output, update_command, extra, sdists=()):
             requirements, hint, requirements, update_command, out.strip()[-3000:]))
 
 
-def lock_format(path):
-    """"uv.lock", "pylock" (PEP 751) or "requirements", from the lock's file name."""
-    base = os.path.basename(path)
-    if base == "uv.lock":
-        return "uv.lock"
-    if re.fullmatch(r"pylock(\.[A-Za-z0-9_-]+)?\.toml", base):
-        return "pylock"
-    return "requirements"
-
-
 def toml_pins(text, fmt):
     """{name: version} of a pylock.toml or uv.lock (a uv.lock's own project left out)."""
     try:
@@ -386,10 +378,6 @@ def uv_compile(uv, requirements, output, update_command, extra, sdists, fmt):
         if {normalize(k): v for k, v in got.items()} != {normalize(k): v for k, v in want.items()}:
             sys.exit("ERROR: uv wrote other versions into %s than it resolved: %s against %s. Nothing "
                      "was written; run: %s" % (os.path.basename(output), got, want, update_command))
-
-
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def uv_lock(uv, project, output, update_command, extra, check):
