@@ -17,6 +17,7 @@ import tarfile
 import tempfile
 import threading
 import unittest
+import urllib.parse
 import zipfile
 
 from rules.private.tools import fetch_wheels, pypi_lock
@@ -63,8 +64,8 @@ def sha(data):
 
 
 class Index:
-    """A PEP 503 index in a thread: files[name] = bytes served; listed[name] = the sha256 its page
-    states for it (None: no fragment)."""
+    """A PEP 503 index in a thread, a page per project (the file name's first part): files[name] =
+    bytes served; listed[name] = the sha256 its page states for it (None: no fragment)."""
 
     def __init__(self):
         self.files, self.listed = {}, {}
@@ -72,9 +73,12 @@ class Index:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                if self.path.rstrip("/") == "/simple/pyimagehook":
+                project = self.path.rstrip("/")[len("/simple/"):] if self.path.startswith("/simple/") else None
+                if project:
+                    names = sorted(n for n in index.files if os.path.basename(urllib.parse.unquote(n)).split("-")[0]
+                                   .replace("_", "-").lower() == project)
                     links = "".join('<a href="/files/%s%s">%s</a>\n' % (
-                        n, "#sha256=" + index.listed[n] if index.listed.get(n) else "", n) for n in sorted(index.files))
+                        n, "#sha256=" + index.listed[n] if index.listed.get(n) else "", n) for n in names)
                     body = ("<!DOCTYPE html><html><body>\n%s</body></html>" % links).encode()
                 elif self.path.startswith("/files/") and self.path[7:] in index.files:
                     body = index.files[self.path[7:]]

@@ -5,27 +5,21 @@ The locks are written here as uv and pip write them, with URLs under a host that
 the fetch never uses a lock's URLs, only the names, versions and hashes.
 """
 
-import hashlib
-import http.server
 import io
 import os
 import re
 import shutil
 import tarfile
 import tempfile
-import threading
 import unittest
 import zipfile
 
 from rules.private.tools import fetch_wheels, pypi_lock
+from rules.private.tools.fetch_wheels_test import Index, sha
 
 CMD = "bazel run //x:lock.update"
 ENV = pypi_lock.marker_environment("3.13", "x86_64")
 NOWHERE = "https://index.invalid"
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def wheel(name, requires=(), extras=()):
@@ -50,43 +44,6 @@ def sdist(name, metadata_version="2.1", requires=()):
         info.size = len(meta)
         tar.addfile(info, io.BytesIO(meta))
     return out.getvalue()
-
-
-class Index:
-    """A PEP 503 index in a thread, one page per project, each link with its sha256."""
-
-    def __init__(self):
-        self.files = {}
-        index = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                m = re.fullmatch(r"/simple/([a-z0-9-]+)/?", self.path)
-                if m:
-                    names = sorted(n for n in index.files if n.split("-")[0].replace("_", "-") == m.group(1))
-                    links = "".join('<a href="/files/%s#sha256=%s">%s</a>\n' % (n, sha(index.files[n]), n) for n in names)
-                    body = ("<!DOCTYPE html><html><body>\n%s</body></html>" % links).encode()
-                elif self.path.startswith("/files/") and self.path[7:] in index.files:
-                    body = index.files[self.path[7:]]
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html" if m else "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/simple/" % self.server.server_address[1]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def uv_entry(name, files, deps=(), optional=None, source=None, version="1.0"):
@@ -225,7 +182,7 @@ class FetchTest(unittest.TestCase):
         self.dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
         self.index = Index()
         for files in (ALPHA, BETA, GAMMA, WINONLY):
-            self.index.files.update(files)
+            self.add(files)
         self.env = dict(os.environ)
         for var in list(os.environ):
             if var.startswith("PIP_"):
@@ -237,6 +194,10 @@ class FetchTest(unittest.TestCase):
         os.environ.clear()
         os.environ.update(self.env)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def add(self, files):
+        for name, data in files.items():
+            self.index.add(name, data)
 
     def fetch(self, name, text):
         lock = os.path.join(self.dir, name)
@@ -269,8 +230,7 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(self.deps("alpha"), "['//beta', '//gamma']")
 
     def test_a_tampered_file_is_refused(self):
-        self.index.files["beta-1.0-py3-none-any.whl"] = wheel("beta", ["evil"])
-        self.index.files["beta-1.0.tar.gz"] = sdist("beta", requires=["evil"])
+        self.add({"beta-1.0-py3-none-any.whl": wheel("beta", ["evil"]), "beta-1.0.tar.gz": sdist("beta", requires=["evil"])})
         for name, text in [("uv.lock", project_uv_lock()), ("pylock.toml", PYLOCK_HEAD + pylock_entry("beta", BETA))]:
             error = self.fetch(name, text)
             self.assertIsNotNone(error, name)
@@ -280,11 +240,11 @@ class FetchTest(unittest.TestCase):
 
     def test_an_sdist_that_does_not_state_its_dependencies(self):
         only_sdist = {"delta-1.0.tar.gz": sdist("delta", metadata_version="2.1", requires=["beta"])}
-        self.index.files.update(only_sdist)
+        self.add(only_sdist)
         error = self.fetch("pylock.toml", PYLOCK_HEAD + pylock_entry("delta", only_sdist) + pylock_entry("beta", BETA))
         self.assertIn("delta 1.0: the lock lists no dependencies and delta-1.0.tar.gz does not state its own", error)
         newer = {"delta-1.0.tar.gz": sdist("delta", metadata_version="2.2", requires=["beta"])}
-        self.index.files.update(newer)
+        self.add(newer)
         self.assertIsNone(self.fetch("pylock.toml", PYLOCK_HEAD + pylock_entry("delta", newer) + pylock_entry("beta", BETA)))
         self.assertEqual(self.deps("delta"), "['//beta']")
 
