@@ -79,9 +79,24 @@ grep -qF "Run: bazel run //svc:lock.update" "$(bz 4 info bazel-testlogs 2>/dev/n
   || fail "the stale uv.lock's test does not name bazel run //svc:lock.update"
 cp "$SCRATCH/pyproject.good" svc/pyproject.toml
 echo "ok: a tampered uv.lock fails the fetch, a stale one its test, each naming bazel run //svc:lock.update"
-bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest //svc:image >"$SCRATCH/svc-image4.log" 2>&1 \
+bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest //svc:image //svc:image.sbom >"$SCRATCH/svc-image4.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/svc-image4.log" >&2; fail "Bazel 4: bazel build //svc:image failed"; }
 S4="$(cat "$(bz 4 info bazel-bin 2>/dev/null)/svc/image.digest")"
+# Its SBOM lists what each lock brought, at the locked versions, and nothing of the dev group.
+python3 - "$(bz 4 info bazel-bin 2>/dev/null)/svc/image.spdx.json" svc/uv.lock svc/pylock.toml <<'PY' || fail "//svc:image's SBOM does not list what its locks hold"
+import json, re, sys, tomllib
+norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+doc = json.load(open(sys.argv[1]))
+listed = {norm(p["name"]): p.get("versionInfo") for p in doc["packages"]}
+uv = {norm(p["name"]): p["version"] for p in tomllib.load(open(sys.argv[2], "rb"))["package"] if "registry" in p.get("source", {})}
+pylock = {norm(p["name"]): p["version"] for p in tomllib.load(open(sys.argv[3], "rb"))["packages"]}
+want = {n: uv[n] for n in ("rich", "markdown-it-py", "mdurl", "pygments")}
+want.update(pylock)
+for name, version in want.items():
+    assert listed.get(name) == version, (name, version, listed.get(name))
+assert "pytest" in uv and "pytest" not in listed, "the dev group's pytest is in the image"
+print("ok: //svc:image's SBOM lists %s at their locked versions, and not the dev group's pytest" % ", ".join(sorted(want)))
+PY
 
 bz 4 build --disk_cache="$DISK_CACHE" --output_groups=+digest --execution_log_json_file="$SCRATCH/exec4.json" \
   //app:image //app:image.tar //app:app //app:image.sbom //app:image.provenance //app:image.sizes >"$SCRATCH/build4.log" 2>&1 \
