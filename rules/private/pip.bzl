@@ -67,7 +67,7 @@ def wheel_lock(name, requirements, lock, resolver = "uv", resolve_from_sdist = [
         tool = _LOCK_TOOL,
         files = {"--requirements": requirements, "--lock": lock},
         args = ["--resolver=" + resolver] + ["--sdist=%s" % n for n in resolve_from_sdist],
-        deps = [Label("//rules/private/tools:pypi_lock"), Label("@pyimage_tools//pip_tools"), Label("@pyimage_tools//pip"), Label("@pyimage_tools//uv")],
+        deps = [Label("//rules/private/tools:wheel_lock")],
         test_tags = [] if uv_lock else ["requires-network"],
         **kwargs
     )
