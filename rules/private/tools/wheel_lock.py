@@ -436,6 +436,7 @@ def main(argv=None):
         check_requirements(requirements)
 
     scratch = tempfile.mkdtemp(prefix="pyimage-lock.")
+    saved_cache_home = os.environ.get("XDG_CACHE_HOME")
     try:
         if args.mode == "check":  # a test's HOME is not writable: caches go to the scratch dir
             os.environ["XDG_CACHE_HOME"] = os.path.join(scratch, "cache")
@@ -483,6 +484,12 @@ def main(argv=None):
         shutil.copy(out, tmp)
         os.replace(tmp, lock)
     finally:
+        # Called in-process (tests, //:outdated's test), later calls must not write caches under
+        # the scratch directory once it is gone.
+        if saved_cache_home is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved_cache_home
         shutil.rmtree(scratch, ignore_errors=True)
     before, after = lock_pins(old, fmt) if old else {}, lock_pins(new, fmt)
     print("%s: %d pins (%s)" % (args.lock, len(after), args.resolver))
