@@ -272,6 +272,21 @@ class WheelLockTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.mark), "the sdist's build backend ran on the host")
 
 
+    def test_a_stale_requirements_lock_fails_its_check(self):
+        self.assertEqual(self.run_tool("goodpkg\n").returncode, 0)
+        with open(self.lock) as f:
+            text = f.read()
+        r = self.run_tool("goodpkg\n", mode="check")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("requirements.lock.txt is up to date (1 pins)", r.stdout)
+        r = self.run_tool("goodpkg\nbothpkg\n", mode="check")
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("+bothpkg==1.0", r.stdout)  # the diff
+        self.assertIn("does not match", r.stdout)
+        self.assertIn("Run: bazel run //x:requirements.update", r.stdout)
+        with open(self.lock) as f:
+            self.assertEqual(f.read(), text, "check changed the lock")
+
     def test_a_local_location_that_is_not_there_is_passed_over(self):
         # As pip does (a pip.conf shared by machines where only some have the directory).
         r = self.run_tool("goodpkg\n", env={"PIP_FIND_LINKS": os.path.join(self.tmp, "no-such-dir"),
