@@ -42,6 +42,10 @@ _REFUSED_OPTIONS = {
     "--trusted-host": "the index comes from this machine's pip configuration, never from the lock",
 }
 _COMMENT = re.compile(r"(^|\s)#.*$")
+# What a name, a PEP 440 version and a sha256 may hold: they reach file names and BUILD text.
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _logical_lines(text):
@@ -120,7 +124,7 @@ def parse_lock(text):
         current = packages[key] = {"name": name, "version": version, "hashes": hashes, "via": []}
     for p in packages.values():
         # Only what a PEP 440 version can hold: the version reaches file names and BUILD text.
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*", p["version"]):
+        if not _VERSION.fullmatch(p["version"]):
             raise FetchError("%s has the version %r, which is not a PEP 440 version (a damaged or "
                              "hand-edited lock)" % (p["name"], p["version"]))
         if not p["hashes"]:
@@ -141,9 +145,6 @@ def dependencies(packages):
     return {n: sorted(set(d)) for n, d in deps.items()}
 
 
-_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def lock_format(filename):
@@ -187,12 +188,14 @@ def _marker(text, where):
         raise FetchError("%s: the marker %r does not parse: %s" % (where, text, err)) from err
 
 
+def _holds(marker, env, extras=("",)):
+    """Whether `marker` (a parsed Marker, or None: always) holds in `env` for any of `extras`."""
+    return marker is None or any(marker.evaluate(dict(env, extra=e)) for e in extras)
+
+
 def _applies(text, env, where, extras=("",)):
     """Whether the marker `text` (empty: always) holds in `env` for any of `extras`."""
-    if not text:
-        return True
-    marker = _marker(text, where)
-    return any(marker.evaluate(dict(env, extra=e)) for e in extras)
+    return _holds(_marker(text, where) if text else None, env, extras)
 
 
 def _toml(text, what):
@@ -402,11 +405,24 @@ def dependencies_from_metadata(packages, requirements, env):
                 raise FetchError("%s's metadata has the requirement %r, which does not parse: %s" % (
                     packages[key]["name"], line, err)) from err
             dep = normalize(req.name)
-            if dep in packages and dep != key and (
-                    req.marker is None or any(req.marker.evaluate(dict(env, extra=e)) for e in [""] + list(extras))):
+            if dep in packages and dep != key and _holds(req.marker, env, [""] + list(extras)):
                 found.add(dep)
         deps[key] = sorted(found)
     return deps
+
+
+def pip_configuration():
+    """(pip's download command, its options): this machine's pip configuration (files and PIP_*
+    variables) as pip itself parses it. The fetch, `wheel_lock`'s uv (which is given the same
+    indexes) and its error messages all read it here."""
+    try:
+        from pip._internal.commands import create_command
+    except ImportError as err:
+        raise FetchError("the pip of %s lacks what the fetch uses (%s); install pip 23 or newer "
+                         "for that python3" % (sys.executable, err)) from err
+    command = create_command("download")
+    options, _ = command.parse_args([])
+    return command, options
 
 
 class Index:
@@ -424,7 +440,6 @@ class Index:
         # which the repository rule shows only when the fetch fails; its notes stay quiet.
         logging.getLogger("pip").setLevel(logging.ERROR if quiet else logging.WARNING)
         try:
-            from pip._internal.commands import create_command
             from pip._internal.models.target_python import TargetPython
             from pip._internal.network.utils import response_chunks
             from pip._internal.utils.hashes import Hashes
@@ -435,8 +450,7 @@ class Index:
                              "for that python3" % (sys.executable, err)) from err
         self._hashes, self._specifier, self._chunks = Hashes, SpecifierSet, response_chunks
         self.redact = redact_auth_from_url
-        command = create_command("download")
-        options, _ = command.parse_args([])
+        command, options = pip_configuration()
         self.session = command._build_session(options)
         minor = int(python_version.split(".")[1])
         target = TargetPython(platforms=list(platforms), py_version_info=(3, minor),

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 
-from rules.private.tools.pypi_lock import lock_format, normalize
+from rules.private.tools.pypi_lock import lock_format, normalize, pip_configuration
 
 PIP_COMPILE_FLAGS = [
     "--generate-hashes",
@@ -137,14 +137,12 @@ def split_extra(extra):
 
 def index_reachable():
     """Whether pip's index (as this machine's pip configuration names it) answers at all."""
-    from pip._internal.commands import create_command
-    command = create_command("download")
-    options, _ = command.parse_args([])
+    command, options = pip_configuration()
     if options.no_index:
         return True
     url = options.index_url
-    if url.startswith("file:"):
-        return os.path.isdir(url[len("file://"):])
+    if local_path(url) is not None:
+        return os.path.isdir(local_path(url))
     try:
         with command._build_session(options, retries=0, timeout=min(options.timeout, 10)) as session:
             session.get(url, headers={"Accept": "text/html"})
@@ -252,21 +250,26 @@ def find_uv():
              "(the `uv` wheel of rules_pyimage's tools lock) among its deps")
 
 
+def local_path(location):
+    """The path of an index or find-links location on this machine (a path or a file:// URL), or
+    None for a remote one."""
+    if location.startswith("file://"):
+        return location[len("file://"):]
+    return None if re.match(r"[a-z][a-z0-9+.-]*://", location) else location
+
+
 def _present(location):
-    """False for a local directory (a path or file: URL) that is not there: pip passes over it
-    with a warning, uv would stop (a pip.conf shared by machines where only some have it)."""
-    if re.match(r"[a-z][a-z0-9+.-]*://", location) and not location.startswith("file:"):
-        return True
-    path = location[len("file://"):] if location.startswith("file://") else location
-    return os.path.exists(path)
+    """False for a local directory that is not there: pip passes over it with a warning, uv would
+    stop (a pip.conf shared by machines where only some have it)."""
+    path = local_path(location)
+    return path is None or os.path.exists(path)
 
 
 def uv_index_options():
     """(uv's options, environment) naming the indexes of this machine's pip configuration, as pip
     itself reads it (configuration files and PIP_* variables): the fetch reads the same."""
-    from pip._internal.commands import create_command
     from pip._internal.models.index import PyPI
-    options, _ = create_command("download").parse_args([])
+    _, options = pip_configuration()
     args = []
     if options.no_index:
         args.append("--no-index")
@@ -442,7 +445,9 @@ def main(argv=None):
             os.environ["XDG_CACHE_HOME"] = os.path.join(scratch, "cache")
             if args.resolver == "pip-tools":
                 extra = extra + ["--cache-dir", os.path.join(scratch, "cache", "pip-tools")]
-        uv = Uv(os.path.join(scratch, "cache", "uv") if args.mode == "check" else None) if args.resolver == "uv" else None
+        uv = None
+        if args.resolver == "uv":
+            uv = Uv(os.path.join(scratch, "cache", "uv") if args.mode == "check" else None)
         if fmt == "uv.lock":
             project = os.path.join(scratch, "project")
             os.makedirs(project)
