@@ -56,3 +56,19 @@ HARDENING_LDFLAGS = ["-Wl,-z,relro", "-Wl,-z,now"]
 def hardening_cflags(platform):
     """The C compiler's hardening flags for `platform` (an entry of PLATFORMS)."""
     return HARDENING_CFLAGS + platform.hardening_cflags
+
+def wheel_lock_format(lock):
+    """A wheel lock's format from its file name, as pypi_lock.py's lock_format reads it.
+
+    Args:
+      lock: the lock's label as text, for example "//svc:uv.lock".
+
+    Returns:
+      "uv.lock", "pylock" (PEP 751: pylock.toml, pylock.NAME.toml) or "requirements".
+    """
+    filename = lock.split(":")[-1].split("/")[-1]
+    if filename == "uv.lock":
+        return "uv.lock"
+    if filename.startswith("pylock.") and filename.endswith(".toml"):
+        return "pylock"
+    return "requirements"

@@ -1,5 +1,6 @@
 """The lock targets of a wheel lock (`wheel_lock`): uv or pip-tools, three lock formats."""
 
+load("//rules/private:common.bzl", "wheel_lock_format")
 load("//rules/private:lock.bzl", "lock_info", "update_and_test")
 
 _LOCK_TOOL = Label("//rules/private/tools:wheel_lock.py")
@@ -52,11 +53,10 @@ def wheel_lock(name, requirements, lock, resolver = "uv", resolve_from_sdist = [
         fail("wheel_lock %s: resolve_from_sdist must be a list of package names, got %r" % (name, resolve_from_sdist))
     if resolver not in ("uv", "pip-tools"):
         fail("wheel_lock %s: resolver must be \"uv\" or \"pip-tools\", got %r" % (name, resolver))
-    lock_name = lock.split(":")[-1].split("/")[-1]
-    uv_lock = lock_name == "uv.lock"
-    toml = uv_lock or (lock_name.startswith("pylock.") and lock_name.endswith(".toml"))
-    if toml and resolver != "uv":
-        fail("wheel_lock %s: only uv writes %s; use resolver = \"uv\", or a requirements lock (a name ending in .txt) with pip-tools" % (name, lock_name))
+    fmt = wheel_lock_format(lock)
+    uv_lock = fmt == "uv.lock"
+    if fmt != "requirements" and resolver != "uv":
+        fail("wheel_lock %s: only uv writes %s; use resolver = \"uv\", or a requirements lock (a name ending in .txt) with pip-tools" % (name, lock))
     if uv_lock != requirements.split(":")[-1].split("/")[-1].endswith("pyproject.toml"):
         fail("wheel_lock %s: a uv.lock is resolved from the pyproject.toml beside it, and a pyproject.toml into a uv.lock; got requirements = %r, lock = %r" % (name, requirements, lock))
     if uv_lock and resolve_from_sdist:

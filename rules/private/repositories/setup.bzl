@@ -1,6 +1,7 @@
 """What the WORKSPACE macros (rules/repositories.bzl) and the module extension
 (rules/extensions.bzl) share: the checks and the repository rules they call, line for line."""
 
+load("//rules/private:common.bzl", "wheel_lock_format")
 load("//rules/private/repositories:cpython.bzl", "cpython_source", "pyimage_python_hub", "target_name")
 load("//rules/private/repositories:debian_packages.bzl", "debian_packages")
 load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms", "pip_packages")
@@ -169,13 +170,11 @@ def _wheel_update_command(caller, name, lock, wheel_lock):
     """What refreshes a wheel lock: its `wheel_lock`'s update target, or what writes a uv.lock or pylock.toml."""
     if wheel_lock:
         return "bazel run %s.update" % wheel_lock
-    repo, sep, rest = lock.partition("//")
-    package, _, filename = rest.partition(":")
-    filename = filename.split("/")[-1]
-    if sep and filename == "uv.lock":
-        return "uv lock (in %s//%s; or name a wheel_lock that writes it in wheel_lock)" % (repo, package)
-    if sep and filename.startswith("pylock.") and filename.endswith(".toml"):
-        return "the command that wrote %s (or name a wheel_lock that writes it in wheel_lock)" % lock
+    fmt = wheel_lock_format(lock)
+    if fmt == "uv.lock":
+        return "uv lock (in the directory of %s; or name the wheel_lock that writes it in wheel_lock)" % lock
+    if fmt == "pylock":
+        return "the command that wrote %s (or name the wheel_lock that writes it in wheel_lock)" % lock
     return _update_command(caller, name, lock, ".lock.txt", "wheel_lock")
 
 def _check_name(caller, name):

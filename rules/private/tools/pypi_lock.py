@@ -148,11 +148,12 @@ def dependencies(packages):
 
 
 def lock_format(filename):
-    """"uv.lock", "pylock" (PEP 751) or "requirements", from a lock's file name."""
+    """"uv.lock", "pylock" (PEP 751) or "requirements", from a lock's file name (common.bzl's
+    wheel_lock_format says the same at analysis)."""
     base = os.path.basename(filename)
     if base == "uv.lock":
         return "uv.lock"
-    if re.fullmatch(r"pylock(\.[A-Za-z0-9_-]+)?\.toml", base):
+    if base.startswith("pylock.") and base.endswith(".toml"):
         return "pylock"
     return "requirements"
 
