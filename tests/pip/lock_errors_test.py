@@ -15,8 +15,8 @@ from rules.private.tools import fetch_wheels, pypi_lock, wheel_lock
 CMD = "bazel run //x:requirements.update"
 
 
-class LockErrorsTest(unittest.TestCase):
-    RESOLVER = "uv"
+class Scratch(unittest.TestCase):
+    """A scratch directory with requirements.in and the lock's path; caches under TEST_TMPDIR."""
 
     @classmethod
     def setUpClass(cls):
@@ -32,6 +32,11 @@ class LockErrorsTest(unittest.TestCase):
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class LockErrorsTest(Scratch):
+    """What the lock update and check say, with each resolver (PipToolsLockErrorsTest)."""
+    RESOLVER = "uv"
 
     def lock_tool(self, mode, requirements):
         with open(self.req, "w") as f:
@@ -92,6 +97,13 @@ class LockErrorsTest(unittest.TestCase):
         self.assertIn("does not match", message)
         self.assertIn(CMD, message)
 
+class PipToolsLockErrorsTest(LockErrorsTest):
+    RESOLVER = "pip-tools"
+
+
+class FetchErrorsTest(Scratch):
+    """What the fetch says of a bad lock (whichever resolver wrote it)."""
+
     def fetch(self, lock_text):
         with open(self.lock, "w") as f:
             f.write(lock_text)
@@ -118,10 +130,6 @@ class LockErrorsTest(unittest.TestCase):
     def test_unpinned_line(self):
         message = self.fetch("attrs>=1\n")
         self.assertIn("not `name==version`", message)
-
-
-class PipToolsLockErrorsTest(LockErrorsTest):
-    RESOLVER = "pip-tools"
 
 
 class CraftedLockTest(unittest.TestCase):
