@@ -30,7 +30,8 @@ SELF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STORE="${PYIMAGE_CACHE:-$HOME/.cache/rules_pyimage}"
 ROOTFS="${PYIMAGE_BAZEL7_ROOTFS:-$STORE/bazel7-rootfs}"
 OUT_ROOT="$STORE/bazel7-out"
-PACKAGES="bazel-bootstrap,bazel-skylib,python3,python3-pip,curl,ca-certificates,git,xz-utils"
+# gpgv: //toolchains:versions.update and its test check signed .dsc files with it (sid's apt uses sqv).
+PACKAGES="bazel-bootstrap,bazel-skylib,python3,python3-pip,curl,ca-certificates,git,xz-utils,gpgv"
 WANT="$(printf '%s\n' "$PACKAGES" | sha256sum | cut -c1-16)"
 
 die() { echo "tools/bazel7.sh: $*" >&2; exit 1; }

@@ -98,9 +98,17 @@ BUILDER_REQUIRES = {
 }
 
 def _minor(version):
+    """"3.14" of "3.14.7" (and of a pre-release, "3.15.0rc1"); fails on anything else."""
     parts = version.split(".")
-    if len(parts) != 3 or not all([p.isdigit() for p in parts]):
-        fail("cpython_build: version '%s' is not of the form MAJOR.MINOR.PATCH" % version)
+    micro = parts[-1]
+    for stage in ("rc", "a", "b"):
+        if stage in micro:
+            micro, _, serial = micro.partition(stage)
+            if not serial.isdigit():
+                micro = ""
+            break
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit() and micro.isdigit()):
+        fail("cpython_build: version '%s' is not of the form MAJOR.MINOR.MICRO, with a pre-release's suffix (a1, b2, rc1) if any" % version)
     return parts[0] + "." + parts[1]
 
 def _cpython_build_impl(ctx):

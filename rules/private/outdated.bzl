@@ -104,6 +104,7 @@ def pyimage_outdated(name, locks = [], builder_locks = [], tool_locks = [], imag
         data = [":%s.manifest" % name],
         deps = [
             Label("//rules/private/tools:apt_lock"),
+            Label("//rules/private/tools:cpython_releases"),
             Label("//rules/private/tools:pypi_lock"),
             Label("@pyimage_tools//pip"),
         ],

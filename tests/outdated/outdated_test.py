@@ -86,7 +86,8 @@ class OutdatedTest(unittest.TestCase):
         self.assertLess(report.index("Debian packages (security updates first):"), report.index("Python packages:"))
         self.assertRegex(report, r"attrs 25\.3\.0 -> \S+ within requirements\.in \(lock //app:requirements\)  "
                                  r"images: //app:image  take it: " + re.escape(PIP_UPDATE + " -- --upgrade-package attrs"))
-        self.assertRegex(report, r"CPython 3\.13\.5 -> 3\.13\.\d+ \(Debian's python3\.13\)")
+        self.assertRegex(report, r"CPython 3\.13\.5 -> 3\.13\.\d+  images: //app:image  take it: "
+                                 r"bazel run //toolchains:versions\.update -- 3\.13\.\d+, then name it in python_versions")
         self.assertRegex(report, r"1 security update pending")
 
     def test_current_locks_have_nothing_pending(self):

@@ -11,8 +11,11 @@ Out: the report on stdout, most urgent first:
      - locked Python packages with a newer release on the index (yanked and pre-releases left
        out): the newest that requirements.in allows and, when it differs, the newest of all,
        with the command that takes it;
-     - CPython releases newer than the table's, as Debian's archive carries them (its python3.X
-       source packages in oldstable, stable, testing and unstable; python.org is not asked);
+     - CPython releases newer than the table's, as Debian's archive vouches for them
+       (cpython_releases: its python3.X source packages in oldstable, stable, testing and
+       unstable, and the signed uploads in its pool; python.org is not asked): the newest that
+       this machine's mirror serves, with `bazel run //toolchains:versions.update -- VERSION`,
+       and the newer ones it does not serve, named as such and not offered;
      Each line names the images that hold the package. Exit status 1 when a security update is
      pending (so a scheduled job can open a change), 0 otherwise; 2 when a source cannot be read.
 
@@ -25,14 +28,10 @@ Usage: outdated.py --manifest FILE [--root DIR] [--no-cpython]   (paths in the m
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 
-from rules.private.tools import apt_lock, pypi_lock
-
-SOURCE_SUITES = ["oldstable", "stable", "testing", "unstable"]
-
+from rules.private.tools import apt_lock, cpython_releases, pypi_lock
 
 class OutdatedError(Exception):
     pass
@@ -164,56 +163,39 @@ def python_updates(locks, images, lines):
 
 # --- CPython -------------------------------------------------------------------------------------
 
-def debian_cpython_releases():
-    """{minor: set of upstream versions} of Debian's python3.X source packages in SOURCE_SUITES."""
-    with tempfile.TemporaryDirectory(prefix="pyimage-outdated-src.") as root:
-        apt = apt_lock.PrivateApt(root, "", "amd64", source_suites=SOURCE_SUITES)
-        out = apt.run("update", "-q")
-        if out.returncode != 0 or re.search(r"^E: ", out.stdout, re.M):
-            raise OutdatedError("apt-get update of Debian's source indexes failed:\n%s" % out.stdout[-1500:])
-        releases = {}
-        lists = os.path.join(root, "var/lib/apt/lists")
-        for name in sorted(os.listdir(lists)):
-            if not name.endswith("_Sources"):
-                continue
-            with open(os.path.join(lists, name), encoding="utf-8", errors="replace") as f:
-                text = f.read()
-            for minor, version in re.findall(r"^Package: python(3\.\d+)\n(?:[^\n]+\n)*?Version: (?:\d+:)?([0-9.]+)[-+]",
-                                             text, re.M):
-                releases.setdefault(minor, set()).add(version)
-    return releases
-
-
-def version_key(v):
-    return tuple(int(x) for x in v.split("."))
-
-
-def cpython_updates(versions, images, lines):
-    releases = debian_cpython_releases()
-    found = []
-    minors = {}
+def cpython_updates(versions, images, lines, listed=None, base=None):
+    """CPython releases newer than the table's, of its lines and of newer ones Debian lists: the
+    newest that this machine can fetch and verify (offered, with the command that adds it), and
+    the newer ones it cannot (named: listed, not served here)."""
+    listed = cpython_releases.listed() if listed is None else listed
+    base = base or cpython_releases.mirror()
+    table = {}
     for v in versions:
-        minors.setdefault(v.rsplit(".", 1)[0], []).append(v)
-    for minor, table in sorted(minors.items(), key=lambda kv: version_key(kv[0])):
-        have = max(table, key=version_key)
-        newer = sorted((r for r in releases.get(minor, ()) if r.count(".") == 2 and version_key(r) > version_key(have)),
-                       key=version_key)
-        if not newer:
-            continue
+        table.setdefault(cpython_releases.minor_of(v), []).append(v)
+    top = max(table, key=lambda m: cpython_releases.version_key(m + ".0"))
+    minors = set(table) | {m for m in cpython_releases.newest_listed(listed)
+                           if cpython_releases.version_key(m + ".0") > cpython_releases.version_key(top + ".0")}
+    offered, unserved = [], []
+    for minor in sorted(minors, key=lambda m: cpython_releases.version_key(m + ".0")):
+        have = max(table[minor], key=cpython_releases.version_key) if minor in table else None
+        version, newer = cpython_releases.servable(minor, have, listed, base)
         used = sorted({img["label"] for img in images for p in img["packages"]
-                       if p["name"] == "CPython" and p.get("versionInfo", "").rsplit(".", 1)[0] == minor})
-        found.append("  CPython %s -> %s (Debian's python%s)  %s  take it: add %s to toolchains/versions.bzl "
-                     "(python.org's URL and sha256) and to python_versions" % (
-                         have, newer[-1], minor, affects(used), newer[-1]))
-    top = max(minors, key=version_key)
-    for minor in sorted(releases, key=version_key):
-        if version_key(minor) > version_key(top):
-            found.append("  CPython %s: a newer minor release than the table's (Debian's python%s has %s)  take it: "
-                         "add it to toolchains/versions.bzl for the upgrade path" % (
-                             minor, minor, max(releases[minor], key=version_key)))
-    if found:
-        lines.append("CPython (newer releases, as Debian's archive carries them):")
-        lines += found
+                       if p["name"] == "CPython" and p.get("versionInfo", "").startswith(minor + ".")})
+        if version:
+            offered.append("  CPython %s -> %s  %s  take it: bazel run //toolchains:versions.update -- %s, then "
+                           "name it in python_versions" % (have or minor, version, affects(used, "no image yet"), version))
+        for v in newer:
+            unserved.append("  CPython %s: served here, but no signed .dsc in Debian's pool vouches for its hash; not offered"
+                            % v.split(" ", 1)[0] if " " in v else
+                            "  CPython %s: listed by Debian (python%s), not served here: this machine's mirror has no "
+                            "python%s_%s.orig.tar.*; it builds where python.org is reachable" % (
+                                v, minor, minor, cpython_releases.debian_upstream(v)))
+    if offered:
+        lines.append("CPython (newer releases this machine can fetch and verify):")
+        lines += offered
+    if unserved:
+        lines.append("CPython (newer releases Debian lists that this machine cannot fetch or verify):")
+        lines += unserved
 
 
 def main(argv=None):
@@ -238,7 +220,8 @@ def main(argv=None):
         python_updates([l for l in manifest["locks"] if l["kind"] == "wheel"], images, lines)
         if not args.no_cpython:
             cpython_updates(manifest["python_versions"], images, lines)
-    except (OutdatedError, apt_lock.LockError, pypi_lock.FetchError, OSError, ValueError, KeyError) as err:
+    except (OutdatedError, apt_lock.LockError, cpython_releases.ReleaseError, pypi_lock.FetchError, OSError,
+            ValueError, KeyError) as err:
         print("ERROR: outdated: %s" % err, file=sys.stderr)
         return 2
     checked = "%d locks (%s)" % (len(manifest["locks"]), ", ".join(l["label"] for l in manifest["locks"]))

@@ -1,0 +1,204 @@
+"""Adds CPython releases to the version table (toolchains/versions.bzl), verified through Debian's archive.
+
+`bazel run //toolchains:versions.update [-- RELEASE_OR_LINE ...]`
+
+In:  the table; releases (3.14.7, 3.15.0rc1) or lines (3.14: its newest release that can be
+     fetched and verified here); no argument: every line of the table and every newer line that
+     Debian lists. This machine's apt configuration gives the archive.
+Out: one line per new release in the table: python.org's URL, the sha256, the tarball's path in
+     Debian's pool (`debian_orig`, where tools/mirror_cpython.py fetches it from) and what
+     vouched for the hash. The table is rewritten newest first (a line's newest release first),
+     in one rename; nothing is written unless every release asked for was verified.
+
+A release is written only when (1) its sha256 comes from text a Debian signature covers
+(cpython_releases: the signed Sources index, or the upload's .dsc signed by its uploader) and
+(2) the tarball that this machine's mirror serves has that sha256. What Debian lists but the
+mirror does not serve is named ("listed, not served here") and not written. No hash is typed.
+
+`--check` instead verifies the table as it is: the hash of every entry that names a Debian copy
+(`debian_orig`) must be the one a signature vouches for, and the mirror must serve that file.
+
+Usage: cpython_versions.py [--table FILE] [--dry-run | --check] [RELEASE_OR_LINE ...]
+"""
+
+import argparse
+import ast
+import datetime
+import json
+import os
+import re
+import sys
+import tempfile
+
+from rules.private.tools import cpython_releases as cr
+
+_TABLE = re.compile(r"^CPYTHON_VERSIONS = (\{.*?^\})", re.S | re.M)
+_FIELDS = ["url", "sha256", "debian_orig", "confirmed"]
+
+
+def read_table(path):
+    with open(path) as f:
+        text = f.read()
+    match = _TABLE.search(text)
+    if not match:
+        raise cr.ReleaseError("%s has no CPYTHON_VERSIONS = {...} table" % path)
+    return text, match, ast.literal_eval(match.group(1))
+
+
+def render(table):
+    """The table's text, newest release first, one line per release."""
+    lines = ["CPYTHON_VERSIONS = {"]
+    for version in sorted(table, key=cr.version_key, reverse=True):
+        entry = table[version]
+        keys = [k for k in _FIELDS if k in entry] + sorted(k for k in entry if k not in _FIELDS)
+        fields = ", ".join("%s: %s" % (json.dumps(k), json.dumps(entry[k])) for k in keys)
+        lines.append("    %s: {%s}," % (json.dumps(version), fields))
+    return "\n".join(lines + ["}"])
+
+
+def write_table(path, text, match, table):
+    new = text[:match.start()] + render(table) + text[match.end():]
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".versions.bzl.")
+    with os.fdopen(fd, "w") as f:
+        f.write(new)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def verify(version, listed, work, keyrings, base):
+    """The Release of `version`, its hash vouched for by a signature and matched by the mirror's file."""
+    release = listed.get(version)
+    if release is None:
+        if keyrings[0] is None:
+            keyrings[0] = cr.upload_keyrings(os.path.join(work, "keyring"))
+        release = cr.from_dsc(version, work, keyrings[0], base)
+        if release is None:
+            raise cr.ReleaseError("CPython %s: no Debian Sources index lists it and the pool has no signed "
+                                  ".dsc of it (%s); nothing vouches for a hash, so it is not written"
+                                  % (version, ", ".join(os.path.basename(p) for p in cr.dsc_paths(version)[:2]) + ", ..."))
+    dest = os.path.join(work, os.path.basename(release.orig))
+    try:
+        got = cr.download("%s/%s" % (base, release.orig), dest)
+    except cr.NotServed as err:
+        raise cr.ReleaseError("CPython %s: listed, not served here (%s); it builds where python.org is "
+                              "reachable, but this machine cannot fetch it" % (version, err)) from err
+    if got != release.sha256:
+        raise cr.ReleaseError("CPython %s: the mirror's %s has sha256 %s, but %s says %s: refused" %
+                              (version, release.orig, got, release.evidence, release.sha256))
+    os.unlink(dest)
+    return release
+
+
+def check(table, listed, work, base):
+    """Problems of the table's entries against what Debian's signatures vouch for ([] when none)."""
+    problems, keyrings = [], [None]
+    for version in sorted(table, key=cr.version_key, reverse=True):
+        orig = table[version].get("debian_orig")
+        if not orig:
+            print("CPython %s: no debian_orig, not checked" % version)
+            continue
+        release = listed.get(version)
+        if release is None:
+            if keyrings[0] is None:
+                keyrings[0] = cr.upload_keyrings(os.path.join(work, "keyring"))
+            release = cr.from_dsc(version, work, keyrings[0], base)
+        if release is None:
+            problems.append("CPython %s: nothing in Debian's archive vouches for its hash any more" % version)
+        elif (release.sha256, release.orig) != (table[version]["sha256"], orig):
+            problems.append("CPython %s: the table has %s at %s; %s says %s at %s" % (
+                version, table[version]["sha256"], orig, release.evidence, release.sha256, release.orig))
+        elif not cr.served(release, base):
+            problems.append("CPython %s: this machine's mirror no longer serves %s" % (version, orig))
+        else:
+            print("CPython %s: sha256 %s vouched for by %s; served" % (version, release.sha256, release.evidence))
+    return problems
+
+
+def entry(release, today):
+    return {
+        "url": cr.python_org_url(release.version, release.orig),
+        "sha256": release.sha256,
+        "debian_orig": release.orig,
+        "confirmed": "sha256 from %s; the mirror's %s matched, %s" % (
+            release.evidence, os.path.basename(release.orig), today),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("wanted", nargs="*", metavar="RELEASE_OR_LINE",
+                        help="3.14.7 or 3.15.0rc1 (that release), 3.14 (its newest that verifies here); "
+                             "none: every line of the table and every newer line Debian lists")
+    parser.add_argument("--table", help="the table (default: toolchains/versions.bzl of the workspace "
+                                        "`bazel run` was started in)")
+    parser.add_argument("--dry-run", action="store_true", help="verify and print, write nothing")
+    parser.add_argument("--check", action="store_true", help="verify the table's entries, add nothing")
+    args = parser.parse_args(argv)
+    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", os.getcwd())
+    path = args.table or os.path.join(workspace, "toolchains", "versions.bzl")
+    today = datetime.date.today().isoformat()
+    try:
+        if not os.path.exists(path):
+            raise cr.ReleaseError("%s does not exist: this command updates rules_pyimage's own table; a "
+                                  "workspace that uses the rules passes its own entries as cpython_versions" % path)
+        text, match, table = read_table(path)
+        base = cr.mirror()
+        print("Reading which CPython releases Debian lists (signed Sources indexes of %s) ..." %
+              ", ".join(cr.SOURCE_SUITES), file=sys.stderr)
+        listed = cr.listed()
+        if args.check:
+            with tempfile.TemporaryDirectory(prefix="pyimage-versions.") as work:
+                problems = check(table, listed, work, base)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1 if problems else 0
+        releases, notes = [], []
+        lines = {cr.minor_of(v) for v in table}
+        top = max(lines, key=lambda m: cr.version_key(m + ".0"))
+        wanted = args.wanted or sorted(lines | {m for m in cr.newest_listed(listed)
+                                                if cr.version_key(m + ".0") > cr.version_key(top + ".0")},
+                                       key=lambda m: cr.version_key(m + ".0"))
+        with tempfile.TemporaryDirectory(prefix="pyimage-versions.") as work:
+            keyrings = [None]
+            for want in wanted:
+                if re.match(r"^3\.\d+$", want):
+                    have = [v for v in table if cr.minor_of(v) == want]
+                    above = max(have, key=cr.version_key) if have else None
+                    version, unserved = cr.servable(want, above, listed, base)
+                    for v in unserved:
+                        notes.append("CPython %s: not written" % v if " " in v else
+                                     "CPython %s: listed by Debian, not served here (the mirror has no %s)"
+                                     % (v, os.path.basename(cr.orig_paths(v)[0])))
+                    if version is None:
+                        notes.append("CPython %s: nothing newer than %s that this machine can fetch and verify"
+                                     % (want, above or "nothing"))
+                        continue
+                else:
+                    cr.parse_version(want)
+                    version = want
+                    if version in table:
+                        notes.append("CPython %s: already in the table" % version)
+                        continue
+                print("Verifying CPython %s ..." % version, file=sys.stderr)
+                releases.append(verify(version, listed, work, keyrings, base))
+        for release in releases:
+            table[release.version] = entry(release, today)
+            print("CPython %s: %s\n  sha256 %s, from %s" % (release.version, table[release.version]["url"],
+                                                         release.sha256, release.evidence))
+        for note in notes:
+            print(note)
+        if releases and not args.dry_run:
+            write_table(path, text, match, table)
+            print("Wrote %s. Build a new release with python_versions (WORKSPACE, MODULE.bazel); on a "
+                  "machine without python.org, seed its tarball with: python3 tools/mirror_cpython.py "
+                  "--versions %s" % (path, " ".join(r.version for r in releases)))
+        elif not releases:
+            print("Nothing to add: %s is up to date with what this machine can fetch and verify." % path)
+    except cr.ReleaseError as err:
+        print("versions.update: %s" % err, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
