@@ -26,7 +26,7 @@ import glob, os, sys
 b = sys.argv[1]
 exec_bin = glob.glob(os.path.join(b, "../../*-exec-*/bin"))[0]  # CPython is built in the exec configuration
 before = {"base": os.path.join(b, "third_party/debian/runtime_rootfs.tar"),
-          "python": os.path.join(exec_bin, "external/pyimage_python/cpython_3_13_15.runtime.tar"),
+          "python": os.path.join(exec_bin, "external/pyimage_python/cpython_3_14_7.runtime.tar"),
           "venv": os.path.join(b, "tests/image/image_full.venv.tar"), "app": os.path.join(b, "tests/image/image_full.app.tar")}
 # After: read from //app:image's layout, its per-package layers (venv-*) counted as the venv.
 import gzip, json

@@ -6,8 +6,8 @@ import pytest
 
 
 def test_runs_on_the_compiled_interpreter():
-    assert "/cpython_3_13_" in sys.executable or "cpython_3_13_" in __import__("os").path.realpath(sys.executable)
-    assert sys.version_info[:2] == (3, 13)
+    assert "/cpython_3_14_" in sys.executable or "cpython_3_14_" in __import__("os").path.realpath(sys.executable)
+    assert sys.version_info[:2] == (3, 14)
 
 
 @pytest.mark.parametrize("text, expected", [("a-b", "a_b"), ("A.B", "a_b")])

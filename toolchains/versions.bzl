@@ -26,4 +26,4 @@ CPYTHON_VERSIONS = {
 # The version `py_binary`, `py_test` and the rules' own tools run on unless
 # `--@pyimage_python//:python_version` (the flag of the repository pyimage_register_toolchains
 # generates; another name there, another label here) says otherwise.
-DEFAULT_PYTHON_VERSION = "3.13.15"
+DEFAULT_PYTHON_VERSION = "3.14.7"

@@ -65,7 +65,7 @@ run_e2e() {
 # keys differ (their external repositories' paths do), and two end-to-end checks compile CPython
 # cold by design. So Bazel 7 compiles the default CPython (PGO and LTO) first;
 # tests/e2e/minimal_host_test.sh then compares that build (A, from the disk cache) with the minimal
-# host's (B, Bazel 4), and tests/e2e/remote_cache_http_test.sh compiles 3.13.5. The last clone of
+# host's (B, Bazel 4), and tests/e2e/remote_cache_http_test.sh compiles 3.13.15. The last clone of
 # each takes everything from the remote cache the check filled, writes it into an empty disk cache,
 # and adds that to the shared one: Bazel 4's `bazel test //...` finds both compiles there.
 #

@@ -45,7 +45,7 @@ TRIM_RUNTIME = [
 ]
 
 # Stdlib modules that need a system library: the build fails, naming the package, if one of them
-# does not import.
+# does not import (with REQUIRED_MODULES_SINCE below: `required_modules(minor)`).
 REQUIRED_MODULES = {
     "_ssl": "libssl-dev",
     "_hashlib": "libssl-dev",
@@ -63,6 +63,15 @@ REQUIRED_MODULES = {
     "_gdbm": "libgdbm-dev",
     "pyexpat": "nothing (expat is bundled); see make's log",
     "zoneinfo": "nothing; see make's log",
+}
+
+# Where a minor version differs from REQUIRED_MODULES: {first minor: {module: package, or None
+# for "no longer required"}}, each entry applying to that minor and every later one.
+REQUIRED_MODULES_SINCE = {
+    "3.14": {"_zstd": "libzstd-dev"},
+    # 3.15 bundles no libmpdec, and Debian bookworm (the builder) has no libmpdec-dev: _decimal
+    # does not build, and `decimal` runs on its pure-Python twin, _pydecimal (docs/toolchain.md).
+    "3.15": {"_decimal": None},
 }
 
 # What the compile needs from the builder, checked before configure runs: {path in the builder:
@@ -95,7 +104,26 @@ BUILDER_REQUIRES = {
     "usr/include/ncursesw/curses.h": "libncurses-dev",
     "usr/include/gdbm.h": "libgdbm-dev",
     "usr/include/ndbm.h": "libgdbm-compat-dev",
+    "usr/include/zstd.h": "libzstd-dev",
 }
+
+def _minor_key(minor):
+    return [int(p) for p in minor.split(".")]
+
+def required_modules(minor):
+    """The stdlib modules that must build for a minor version.
+
+    Args:
+      minor: the minor version, "3.14".
+
+    Returns:
+      {module: the Debian -dev package (or a hint) that it needs}.
+    """
+    modules = dict(REQUIRED_MODULES)
+    for since in sorted(REQUIRED_MODULES_SINCE.keys(), key = _minor_key):
+        if _minor_key(since) <= _minor_key(minor):
+            modules.update(REQUIRED_MODULES_SINCE[since])
+    return {m: pkg for m, pkg in modules.items() if pkg}
 
 def _minor(version):
     """"3.14" of "3.14.7" (and of a pre-release, "3.15.0rc1"); fails on anything else."""
@@ -171,7 +199,7 @@ def _cpython_build_impl(ctx):
     args.add("--update-command", builder.update_command)
     args.add_all([p.format(minor = minor) for p in TRIM_ALWAYS], before_each = "--trim")
     args.add_all([p.format(minor = minor) for p in TRIM_RUNTIME], before_each = "--runtime-trim")
-    args.add_all(["%s=%s" % (m, pkg) for m, pkg in REQUIRED_MODULES.items()], before_each = "--module")
+    args.add_all(["%s=%s" % (m, pkg) for m, pkg in required_modules(minor).items()], before_each = "--module")
     args.add_all(["%s=%s" % (path, pkg) for path, pkg in BUILDER_REQUIRES.items()], before_each = "--require")
     args.add_all(flags, before_each = "--configure")
     if ctx.attr.optimizations:

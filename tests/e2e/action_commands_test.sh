@@ -91,7 +91,7 @@ EVERYTHING='deps(//... except attr(tags, "\bmanual\b", //...))'
 count_compiles() {  # count_compiles AQUERY_TEXT_FILE: "VERSION COUNT" lines (not bench/'s own builds)
   grep -E "^action 'Compiling CPython [0-9.]+ " "$1" | grep -vE "\((@@?)?//bench:" | awk '{print $4}' | sort | uniq -c | awk '{print $2, $1}'
 }
-want="$(printf '%s 1\n' 3.11.2 3.13.15 3.13.5)"
+want="$(printf '%s 1\n' 3.11.2 3.13.15 3.14.7)"
 bazel aquery "mnemonic(CPythonBuild, $EVERYTHING)" --output=text >"$SCRATCH/compiles4.txt" 2>"$SCRATCH/compiles4.log" \
   || { tail -n 20 "$SCRATCH/compiles4.log" >&2; fail "bazel aquery (Bazel 4) failed"; }
 [[ "$(count_compiles "$SCRATCH/compiles4.txt")" == "$want" ]] \
@@ -101,4 +101,4 @@ tools/bazel7.sh aquery "mnemonic(CPythonBuild, $EVERYTHING)" --output=text >"$SC
 [[ "$(count_compiles "$SCRATCH/compiles7.txt")" == "$want" ]] \
   || fail "Bazel 7: CPythonBuild actions per version for //... are: $(count_compiles "$SCRATCH/compiles7.txt" | tr '\n' ' ')(want each once)"
 grep -q 'Configuration: .*-exec-' "$SCRATCH/compiles7.txt" || fail "Bazel 7: the compiles are not in the exec configuration"
-echo "ok: //... compiles each of 3.11.2, 3.13.15, 3.13.5 once on Bazel 4 and once on Bazel 7 (bzlmod), in the exec configuration"
+echo "ok: //... compiles each of 3.11.2, 3.13.15, 3.14.7 once on Bazel 4 and once on Bazel 7 (bzlmod), in the exec configuration"

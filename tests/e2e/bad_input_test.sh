@@ -185,7 +185,7 @@ pip_workspace() {  # pip_workspace SHA256: a workspace whose @hooks is pyimageho
 workspace(name = "e2e")
 local_repository(name = "rules_pyimage", path = "$ROOT")
 load("@rules_pyimage//rules:repositories.bzl", "pyimage_pip_packages")
-pyimage_pip_packages(name = "hooks", lock = "//:hooks.lock.txt", python_version = "3.13")
+pyimage_pip_packages(name = "hooks", lock = "//:hooks.lock.txt", python_version = "3.14")
 WS
   printf 'pyimagehook==1.0 \\\n    --hash=sha256:%s\n    # via -r hooks.in\n' "$1" > "$WS/hooks.lock.txt"
 }

@@ -3,7 +3,7 @@
 # as a cache hit: Bazel's execution log shows the CPython compile answered by the cache, none run.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-T="@pyimage_python//:python3.13.15"  # the cpython_exec: the compile in the exec configuration
+T="@pyimage_python//:python3.14.7"  # the cpython_exec: the compile in the exec configuration
 
 bazel build --disk_cache="$DISK_CACHE" --output_groups=build_copy,runtime_tar "$T" >"$SCRATCH/warm.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/warm.log" >&2; fail "warming the cache failed"; }

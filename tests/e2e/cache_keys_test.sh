@@ -9,7 +9,7 @@
 #                        a locked version     -> that package's venv layer (no other package's),
 #                                                the base's trim (it keeps what the venv's ELF
 #                                                files need), the library check, the manifest
-#                        a configure flag     -> CPython 3.13.15's compile (only) gets a new key, and
+#                        a configure flag     -> CPython 3.14.7's compile (only) gets a new key, and
 #                                                every other spawn but the builder's is built on it
 source "$(dirname "$0")/lib.sh"
 EXECLOG="$ROOT/tests/e2e/execlog.py"
@@ -75,7 +75,7 @@ ImageAssemble image" "$(build lock)"
 # A configure flag for every registered CPython, read from the action graph (bazel aquery: no
 # compile, which would cost a cold CPython build of minutes; the changes above show that Bazel
 # reruns exactly the actions whose key or input contents changed). Of the actions //app:image
-# needs, only CPython 3.13.15's compile gets a new key, and every spawn of the build but the
+# needs, only CPython 3.14.7's compile gets a new key, and every spawn of the build but the
 # builder's takes CPython's files, directly or through another action's outputs, so all of those
 # follow it; the builder it compiles in does not depend on it and is not made again.
 KEYS="$ROOT/tests/e2e/action_keys.py"
@@ -90,11 +90,11 @@ aq configure
 changed="$(LC_ALL=C comm -13 <(python3 "$KEYS" keys "$SCRATCH/flagless.aquery.json") <(python3 "$KEYS" keys "$SCRATCH/configure.aquery.json"))"
 [[ "$(wc -l <<<"$changed")" -eq 1 && "$changed" == "CPythonBuild "* ]] \
   || fail "the configure flag changed the keys of: ${changed:-nothing} (want CPython's compile only)"
-[[ "$changed" == *bin/external/pyimage_python/cpython_3_13_15/* ]] || fail "the compile whose key changed is not CPython 3.13.15's: $changed"
-followers="$(python3 "$KEYS" dependents "$SCRATCH/configure.aquery.json" bin/external/pyimage_python/cpython_3_13_15 | grep -Fx -f <(cut -d' ' -f1,2 <<<"$ALL") || true)"
+[[ "$changed" == *bin/external/pyimage_python/cpython_3_14_7/* ]] || fail "the compile whose key changed is not CPython 3.14.7's: $changed"
+followers="$(python3 "$KEYS" dependents "$SCRATCH/configure.aquery.json" bin/external/pyimage_python/cpython_3_14_7 | grep -Fx -f <(cut -d' ' -f1,2 <<<"$ALL") || true)"
 # Bazel 4's aquery leaves out the actions of aspects: the package layers (venv_layers_aspect,
 # `<package>.venv_layer_*`) run on the same CPython but are not in its graph, so not compared here.
 expect_spawns "configure flag --with-computed-gotos: spawns built on CPython" \
   "$(grep -v '^BuilderRootfs ' <<<"$ALL" | grep -v '^CPythonBuild ' | grep -v '\.venv_layer_')" "$followers"
-echo "ok: configure flag --with-computed-gotos: exactly one new action key, CPython 3.13.15's compile"
+echo "ok: configure flag --with-computed-gotos: exactly one new action key, CPython 3.14.7's compile"
 [[ "$(grep -c '^CPythonBuild ' <<<"$ALL")" -eq 1 ]] || fail "more than one CPython compiled for //app:image"

@@ -170,6 +170,17 @@ grep -qF "4 locks (//app:requirements, //base:base, //svc:lock, //svc:pylock)" "
   || { tail -n 30 "$SCRATCH/outdated.log" >&2; fail "bazel run //:outdated did not report on the consumer's four locks"; }
 echo "ok: bazel run //:outdated in the consumer (exit $rc): $(tail -n 1 "$SCRATCH/outdated.log")"
 
+# The version table's update from a workspace that uses the rules: it verifies a release through
+# Debian's signatures and the mirror's file, then prints the entries for this workspace's own
+# declaration and leaves rules_pyimage's table as it is.
+table_before="$(sha256sum "$ROOT/toolchains/versions.bzl")"
+bz 4 run --disk_cache="$DISK_CACHE" @rules_pyimage//toolchains:versions.update -- 3.14.6 >"$SCRATCH/versions.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/versions.log" >&2; fail "bazel run @rules_pyimage//toolchains:versions.update -- 3.14.6 failed"; }
+expect_in "$SCRATCH/versions.log" 'pyimage.toolchains(..., extra_versions = {"3.14.6": ["https://www.python.org/ftp/python/3.14.6/Python-3.14.6.tar.xz", "'
+expect_in "$SCRATCH/versions.log" "from python3.14_3.14.6-1.dsc, signed by"
+[[ "$(sha256sum "$ROOT/toolchains/versions.bzl")" == "$table_before" ]] || fail "versions.update changed rules_pyimage's table from a consumer"
+echo "ok: @rules_pyimage//toolchains:versions.update in the consumer prints verified entries for its own declaration"
+
 # --- 2. Bazel 7, bzlmod ----------------------------------------------------------------------------
 B7=("$ROOT/tools/bazel7.sh")
 # Bazel 7's output base for this scratch workspace lives under tools/bazel7.sh's output user root.

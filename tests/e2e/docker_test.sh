@@ -38,7 +38,7 @@ id="$(docker -H "$SOCK" image inspect --format '{{.Id}}' rules_pyimage/example:l
 [[ "$id" == "sha256:${CONFIG#blobs/sha256/}" ]] || fail "docker's image ID is $id, not the config digest $CONFIG"
 docker -H "$SOCK" run --rm --network none rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 \
   || { cat "$SCRATCH/run.log" >&2; fail "the container failed under docker"; }
-for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \
+for want in "Hello from rules_pyimage on CPython 3.14.7" "interpreter: /opt/pyimage/venv/bin/python3" \
             "markupsafe 3.0.4 speedups=True" "libyaml=True"; do
   expect_in "$SCRATCH/run.log" "$want"
 done

@@ -69,7 +69,7 @@ trap 'podman_ system reset -f >/dev/null 2>&1 || true; cleanup' EXIT
 bazel run "$DC" //app:image.load -- $(podman_opts) >"$SCRATCH/load.log" 2>&1 || { cat "$SCRATCH/load.log" >&2; fail "bazel run //app:image.load failed"; }
 expect_in "$SCRATCH/load.log" "loaded rules_pyimage/example:latest (manifest $DIGEST) into podman; podman lists it by its image ID"
 run_ rules_pyimage/example:latest >"$SCRATCH/run.log" 2>&1 || { cat "$SCRATCH/run.log" >&2; fail "the container failed"; }
-for want in "Hello from rules_pyimage on CPython 3.13.15" "interpreter: /opt/pyimage/venv/bin/python3" \
+for want in "Hello from rules_pyimage on CPython 3.14.7" "interpreter: /opt/pyimage/venv/bin/python3" \
             "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0" "&lt;b&gt;"; do
   expect_in "$SCRATCH/run.log" "$want"
 done
@@ -77,9 +77,9 @@ echo "ok: podman run prints: $(head -n1 "$SCRATCH/run.log")"
 
 # Every other CPython of the table as an image on the default base, each with markupsafe built from
 # its sdist for that interpreter (tests/image): they load and run, on their own interpreter.
-bazel build "$DC" //tests/image:image_3_11.tar //tests/image:image_3_13_5.tar >"$SCRATCH/versions.log" 2>&1 \
+bazel build "$DC" //tests/image:image_3_11.tar //tests/image:image_3_13_15.tar >"$SCRATCH/versions.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/versions.log" >&2; fail "building the per-version images failed"; }
-for v in 3.11.2:3_11:3.11 3.13.5:3_13_5:3.13.5; do
+for v in 3.11.2:3_11:3.11 3.13.15:3_13_15:3.13.15; do
   IFS=: read -r full target tag <<<"$v"
   podman_ load -i "$BIN/tests/image/image_$target.tar" >"$SCRATCH/load-$target.log" 2>&1 \
     || { cat "$SCRATCH/load-$target.log" >&2; fail "podman load of //tests/image:image_$target failed"; }
@@ -98,7 +98,7 @@ try:
 except OSError as e:
     print("readonly", e.errno)
 try:
-    open("/opt/pyimage/venv/lib/python3.13/site-packages/x", "w"); print("WRITABLE")
+    open("/opt/pyimage/venv/lib/python3.14/site-packages/x", "w"); print("WRITABLE")
 except OSError as e:
     print("readonly", e.errno)
 print("ca", ssl.create_default_context().cert_store_stats()["x509_ca"])
@@ -135,7 +135,7 @@ print("optimize", sys.flags.optimize, json.__file__, yaml.__file__, json.dumps._
 '
 run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c "$PROBE$ICONV" >"$SCRATCH/sourceless-probe.log" 2>&1 \
   || { cat "$SCRATCH/sourceless-probe.log" >&2; fail "the sourceless probe failed"; }
-expect_in "$SCRATCH/sourceless-probe.log" "optimize 2 /opt/pyimage/python/lib/python3.13/json/__init__.pyc /opt/pyimage/venv/lib/python3.13/site-packages/yaml/__init__.pyc None"
+expect_in "$SCRATCH/sourceless-probe.log" "optimize 2 /opt/pyimage/python/lib/python3.14/json/__init__.pyc /opt/pyimage/venv/lib/python3.14/site-packages/yaml/__init__.pyc None"
 expect_in "$SCRATCH/sourceless-probe.log" "iconv True"
 run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c 'import json; json.loads("{")' \
   >"$SCRATCH/traceback.log" 2>&1 && fail "json.loads('{') did not fail"
@@ -219,7 +219,7 @@ echo "ok: both fleet images pull back with their built digests"
 bazel build "$DC" //tests/image:budget_image.tar >"$SCRATCH/budget.log" 2>&1 || { tail -n 20 "$SCRATCH/budget.log" >&2; fail "the budgeted image did not build"; }
 podman_ load -i "$BIN/tests/image/budget_image.tar" >/dev/null
 run_ rules_pyimage/budget:latest >"$SCRATCH/budget-run.log" 2>&1 || { cat "$SCRATCH/budget-run.log" >&2; fail "the budgeted image did not run"; }
-for want in "Hello from rules_pyimage on CPython 3.13.15" "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0"; do
+for want in "Hello from rules_pyimage on CPython 3.14.7" "markupsafe 3.0.4 speedups=True" "pyyaml 6.0.4 libyaml=True" "attrs 26.1.0"; do
   expect_in "$SCRATCH/budget-run.log" "$want"
 done
 echo "ok: an image with its packages grouped under max_layers = 6 runs"

@@ -81,7 +81,7 @@ repo_dir() {
   done
   fail "no outputs of the repository $2 under $1/external"
 }
-cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled CPython 3.13.15
+cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled CPython 3.14.7
   # (built in the exec configuration: bazel-out/<cpu>-opt-exec-<hash>/bin, beside BAZEL-BIN's, in
   # the repository pyimage_python; the paths printed are relative to it, so Bazel 4's and 7's
   # compare). Left out: Bazel's runfiles and the .repo_mapping file Bazel 7 writes beside an
@@ -90,17 +90,17 @@ cpython_sums() {  # cpython_sums BAZEL-BIN: sha256 of every file of the compiled
   # ran the compile, and a copy of its target where Bazel 7 took the tree from a disk cache; the
   # content is what is compared.
   local dir
-  dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_13_15 2>/dev/null |
+  dir="$(ls -d "$1"/../../*-exec-*/bin/external/*pyimage_python/cpython_3_14_7 2>/dev/null |
     head -n 1 || true)"
-  [[ -n "$dir" ]] || fail "no compiled CPython 3.13.15 in an exec configuration beside $1"
+  [[ -n "$dir" ]] || fail "no compiled CPython 3.14.7 in an exec configuration beside $1"
   (cd "$dir/.." &&
-    find -L cpython_3_13_15 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
-    sort -z | xargs -0 sha256sum && sha256sum cpython_3_13_15.runtime.tar)
+    find -L cpython_3_14_7 \( -name '*.runfiles*' -o -name '*.repo_mapping' \) -prune -o -type f -print0 |
+    sort -z | xargs -0 sha256sum && sha256sum cpython_3_14_7.runtime.tar)
 }
 whl_sum() {  # whl_sum BAZEL-BIN: sha256 and name of the markupsafe wheel built from its sdist
   (cd "$(repo_dir "$1" pypi)/markupsafe" && sha256sum whl.wheel/*.whl)
 }
-TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:python3.13.15)
+TARGETS=(//app:image @pypi//markupsafe:whl @pyimage_python//:python3.14.7)
 # shellcheck disable=SC2054  # one flag whose value has a comma
 OUTPUTS=(--output_groups=+build_copy,+runtime_tar)
 
@@ -137,7 +137,7 @@ cat >"$SCRATCH/b.sh" <<EOF
 set -euo pipefail
 export HOME=/root LANG=C.UTF-8 TZ=Asia/Kathmandu PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 cd "$B_WS"
-python3 tools/mirror_cpython.py --versions 3.13.15 --repository-cache /root/.cache/repo >/dev/null
+python3 tools/mirror_cpython.py --versions 3.14.7 --repository-cache /root/.cache/repo >/dev/null
 umask 077
 start=\$(date +%s)
 bazel --output_base=/root/.cache/ob build --repository_cache=/root/.cache/repo --disk_cache= \
@@ -163,7 +163,7 @@ unshare --mount --pid --fork --propagation private /bin/sh -c '
   exec /usr/sbin/chroot . /bin/sh -c "umount -l /.oldroot && rmdir /.oldroot && exec /bin/bash /root/b.sh"' sh "$R" >"$SCRATCH/b.log" 2>&1 \
   || { tail -n 40 "$SCRATCH/b.log" >&2; fail "build B (the minimal host) failed"; }
 tb=$((SECONDS - t0))
-grep -q "Compiling CPython 3.13.15" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
+grep -q "Compiling CPython 3.14.7" "$SCRATCH/b.log" || fail "build B did not compile CPython (a cache answered?)"
 [[ "$(spawn_status "$R/root/b.exec.json" CPythonBuild)" == ran ]] || fail "build B did not run CPython's compile itself"
 if grep -q "WARNING: .*Remote Cache" "$SCRATCH/b.log"; then
   grep -A3 "WARNING: .*Remote Cache" "$SCRATCH/b.log" | head >&2; fail "build B could not use the gRPC cache"
@@ -202,7 +202,7 @@ want="$(grep '^manifest ' "$SCRATCH/golden.digests" | cut -d' ' -f2)"
 [[ "$(cat "$SCRATCH/c.digest")" == "$want" ]] || fail "clone C, from the gRPC cache, built $(cat "$SCRATCH/c.digest"), not $want"
 n="$(wc -l <"$SCRATCH/a.cpython")"
 diff "$SCRATCH/a.cpython" "$SCRATCH/b.cpython" >"$SCRATCH/cpython.diff" \
-  || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.13.15 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
+  || { head -n 20 "$SCRATCH/cpython.diff" >&2; fail "CPython 3.14.7 differs between the hosts: $(grep -c '^<' "$SCRATCH/cpython.diff") of $n files"; }
 [[ "$a_whl" == "$b_whl" ]] || fail "the markupsafe wheel differs: $a_whl vs $b_whl"
 
 R7="$("${B7[@]}" --rootfs)"
@@ -211,7 +211,7 @@ a_libc="$(dpkg-query --admindir="$R7/var/lib/dpkg" -W -f='${Version}' libc6-dev 
 echo "ok: //app:image $(head -n1 "$SCRATCH/a.digests" | cut -d' ' -f2) on both hosts, equal to app/image.digests"
 echo "  this host, Bazel 7.7.1 in Debian sid (gcc $a_gcc, libc6-dev $a_libc): ${ta} s, shared disk cache"
 echo "  minimal Debian 12 (no compiler, no binutils, no -dev package), clone at $B_WS, empty gRPC cache: ${tb} s in all, $(grep -o 'seconds: [0-9]*' "$SCRATCH/b.log" | cut -d' ' -f2) s of it the cold bazel build (CPython compiled in the builder)"
-echo "  CPython 3.13.15: $n files identical; markupsafe wheel ${a_whl%% *} on both"
+echo "  CPython 3.14.7: $n files identical; markupsafe wheel ${a_whl%% *} on both"
 echo "ok: clone C on this host (Bazel 4.2.3) took every spawn from the gRPC cache that the minimal host filled ($c_got), and built $want"
 echo "  and added $c_kept action results it took to the shared disk cache"
 [[ "$(cat "$SCRATCH/d.digest")" == "$want" ]] || fail "the lazy push from the gRPC cache left $(cat "$SCRATCH/d.digest") in the registry, not $want"

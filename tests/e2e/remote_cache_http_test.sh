@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A remote cache shared by a team, over HTTP (nginx's WebDAV module on 127.0.0.1, nginx-light from
 # tools/setup.sh), that dies in the middle of a build. One cold CPython compile serves it all:
-#  A. a clone builds //tests/image:image_3_13_5 against the empty cache; nginx is killed with
+#  A. a clone builds //tests/image:image_3_13_15 against the empty cache; nginx is killed with
 #     SIGKILL as soon as it holds CPython's compile, while Bazel goes on running and uploading the
 #     actions built on it. The build succeeds on its own and warns that it could not use the remote
 #     cache. What the cache holds is intact (check_http_cache.py: every blob hashes to its name,
@@ -10,22 +10,22 @@
 #     rest and uploads it.
 #  C. another fresh clone takes every spawn from the cache (Bazel's execution log, not timing, is
 #     the proof); B and C build A's image digest.
-# The clones make 3.13.5, which the workspace compiles without PGO and LTO (less than half the
+# The clones make 3.13.15, which the workspace compiles without PGO and LTO (less than half the
 # time), their default as well (the rules' own tools run on the default), and build the image on
 # it: what is compiled does not matter here, only that it is the long action the cache dies after.
-# Bazel 4's `bazel test //...` compiles 3.13.5 with the same cache key, so C also writes what it
+# Bazel 4's `bazel test //...` compiles 3.13.15 with the same cache key, so C also writes what it
 # takes into an empty disk cache of its own, which is then added to the shared one; tools/test.sh
-# runs this script before Bazel 4's `bazel test //...`, and the suite compiles 3.13.5 once.
+# runs this script before Bazel 4's `bazel test //...`, and the suite compiles 3.13.15 once.
 # (tests/e2e/minimal_host_test.sh checks //app:image across hosts and a gRPC cache.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/remote_cache_lib.sh"
 
-CACHE_IMAGE=//tests/image:image_3_13_5
+CACHE_IMAGE=//tests/image:image_3_13_15
 eval "checkout_$(declare -f clone_to)"
-clone_to() {  # every clone here, cache_build's too: 3.13.5 as the default, nothing compiles 3.13.15
+clone_to() {  # every clone here, cache_build's too: 3.13.15 as the default, nothing compiles 3.14.7
   checkout_clone_to "$1"
-  sed -i 's/^pyimage_register_toolchains(/pyimage_register_toolchains(\n    default_version = "3.13.5",/' "$1/WORKSPACE"
-  grep -q 'default_version = "3.13.5"' "$1/WORKSPACE" || fail "could not make 3.13.5 the default in $1/WORKSPACE"
+  sed -i 's/^pyimage_register_toolchains(/pyimage_register_toolchains(\n    default_version = "3.13.15",/' "$1/WORKSPACE"
+  grep -q 'default_version = "3.13.15"' "$1/WORKSPACE" || fail "could not make 3.13.15 the default in $1/WORKSPACE"
 }
 
 PORT="$(free_port)"
@@ -40,7 +40,7 @@ BUILD=$!
 # the runtime tar; the builder's unpacking lands before it).
 CACHE="$SCRATCH/nginx/cache"
 while kill -0 $BUILD 2>/dev/null; do
-  grep -lq "cpython_3_13_5.runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
+  grep -lq "cpython_3_13_15.runtime.tar" "$CACHE"/ac/* 2>/dev/null && break
   sleep 0.05
 done
 kill -0 $BUILD 2>/dev/null || fail "the build ended before anything was uploaded: $(tail -n 5 "$SCRATCH/build.log")"

@@ -38,7 +38,7 @@ class CheckLibsTest(unittest.TestCase):
 
     def test_needed_of_the_interpreter(self):
         with tarfile.open(PYTHON) as tar:
-            m = [m for m in tar.getmembers() if m.name.endswith("lib-dynload/_sqlite3.cpython-313-x86_64-linux-gnu.so")][0]
+            m = [m for m in tar.getmembers() if m.name.endswith("lib-dynload/_sqlite3.cpython-314-x86_64-linux-gnu.so")][0]
             self.assertIn("libsqlite3.so.0", check_libs.needed(tar.extractfile(m).read()))
 
 

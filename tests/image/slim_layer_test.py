@@ -33,10 +33,10 @@ def names(entries):
 class PycTest(unittest.TestCase):
     def test_one_level(self):
         entries = slim_layer.read(PYTHON)
-        for level, suffix in [(0, ".cpython-313.pyc"), (1, ".opt-1.pyc"), (2, ".opt-2.pyc")]:
+        for level, suffix in [(0, ".cpython-314.pyc"), (1, ".opt-1.pyc"), (2, ".opt-2.pyc")]:
             kept, moved = slim_layer.slim_pyc(slim_layer.read(PYTHON), level, False)
             pycs = [n for n in names(kept) if n.endswith(".pyc")]
-            sources = [n for n in names(kept) if n.endswith(".py") and "/lib/python3.13/" in n]
+            sources = [n for n in names(kept) if n.endswith(".py") and "/lib/python3.14/" in n]
             self.assertEqual(moved, 0)
             self.assertTrue(pycs and all(n.endswith(suffix) for n in pycs), (level, pycs[:3]))
             # every stdlib module that had a .pyc of this level still has it, and its source
@@ -49,7 +49,7 @@ class PycTest(unittest.TestCase):
         kept, moved = slim_layer.slim_pyc(slim_layer.read(PYTHON), 2, True)
         self.assertGreater(moved, 500)
         self.assertFalse([n for n in names(kept) if "__pycache__" in n])
-        stdlib = [n for n in names(kept) if "/lib/python3.13/" in n and "/site-packages" not in n]
+        stdlib = [n for n in names(kept) if "/lib/python3.14/" in n and "/site-packages" not in n]
         self.assertFalse([n for n in stdlib if n.endswith(".py")], "a .py with a .pyc was left")
         root = tmpdir()
         layer = os.path.join(root, "python.tar")
@@ -152,10 +152,10 @@ class BaseTest(unittest.TestCase):
 
     def test_a_wheel_that_links_libstdcxx_keeps_it(self):
         # A real extension whose DT_NEEDED entry is rewritten to name libstdc++ instead of sqlite.
-        ext = [(i, d) for i, d in self.python if i.name.endswith("/_sqlite3.cpython-313-x86_64-linux-gnu.so")][0]
+        ext = [(i, d) for i, d in self.python if i.name.endswith("/_sqlite3.cpython-314-x86_64-linux-gnu.so")][0]
         data = ext[1].replace(b"libsqlite3.so.0\0", b"libstdc++.so.6\0\0")
         self.assertIn("libstdc++.so.6", check_libs.needed(data))
-        info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cxx.so")
+        info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.14/site-packages/cxx.so")
         info.size = len(data)
         kept, _ = slim_layer.slim_base(self.base, [("venv.tar", [(info, data)])], [], MULTIARCH)
         kept = names(kept)
@@ -172,7 +172,7 @@ class MalformedElfTest(unittest.TestCase):
     def setUpClass(cls):
         cls.base = slim_layer.read(BASE)
         cls.python = slim_layer.read(PYTHON)
-        cls.ext = [d for i, d in cls.python if i.name.endswith("/_sqlite3.cpython-313-x86_64-linux-gnu.so")][0]
+        cls.ext = [d for i, d in cls.python if i.name.endswith("/_sqlite3.cpython-314-x86_64-linux-gnu.so")][0]
 
     def damaged(self):
         ext = bytearray(self.ext)
@@ -209,7 +209,7 @@ class MalformedElfTest(unittest.TestCase):
         root = tmpdir()
         for number, (want, data) in enumerate(self.damaged()):
             layer = os.path.join(root, "venv%d.tar" % number)
-            info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.13/site-packages/cut.so")
+            info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.14/site-packages/cut.so")
             info.size = len(data)
             dtar.write_entries(layer, [(info, data)])
             for tool, args in [
@@ -223,7 +223,7 @@ class MalformedElfTest(unittest.TestCase):
                 r = subprocess.run([sys.executable, script] + args[1:], capture_output=True, text=True,
                                    env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
                 self.assertNotEqual(r.returncode, 0, (tool, want))
-                self.assertIn("/opt/pyimage/venv/lib/python3.13/site-packages/cut.so (in %s) is not a "
+                self.assertIn("/opt/pyimage/venv/lib/python3.14/site-packages/cut.so (in %s) is not a "
                               "well-formed ELF file" % layer, r.stderr, (tool, want))
                 self.assertIn(want, r.stderr, tool)
                 self.assertNotIn("Traceback", r.stderr, tool)

@@ -86,8 +86,8 @@ class OutdatedTest(unittest.TestCase):
         self.assertLess(report.index("Debian packages (security updates first):"), report.index("Python packages:"))
         self.assertRegex(report, r"attrs 25\.3\.0 -> \S+ within requirements\.in \(lock //app:requirements\)  "
                                  r"images: //app:image  take it: " + re.escape(PIP_UPDATE + " -- --upgrade-package attrs"))
-        self.assertRegex(report, r"CPython 3\.13\.5 -> 3\.13\.\d+  images: //app:image  take it: "
-                                 r"bazel run //toolchains:versions\.update -- 3\.13\.\d+, then name it in python_versions")
+        self.assertRegex(report, r"CPython 3\.13\.5 -> 3\.13\.\d+  images: no image of this report holds it  take it: "
+                                 r"bazel run @rules_pyimage//toolchains:versions\.update -- 3\.13\.\d+, then name it in python_versions")
         self.assertRegex(report, r"1 security update pending")
 
     def test_current_locks_have_nothing_pending(self):
@@ -96,7 +96,7 @@ class OutdatedTest(unittest.TestCase):
                                       apt_lock.resolve_lock(names, excluded, "bookworm", "amd64"))
         wheel_lock.main(["update", "--requirements", os.path.join(self.dir, "requirements.in"),
                          "--lock", os.path.join(self.dir, "requirements.lock.txt"), "--update-command", PIP_UPDATE])
-        rc, report = self.report(["3.13.15"], "--no-cpython")
+        rc, report = self.report(["3.14.7"], "--no-cpython")
         print(report)
         self.assertEqual(rc, 0)
         self.assertIn("nothing is pending: 2 locks (//third_party/debian:runtime, //app:requirements) are current", report)

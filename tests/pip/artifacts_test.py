@@ -19,7 +19,7 @@ class ArtifactsTest(unittest.TestCase):
         out = subprocess.run([ARGS.python, ARGS.pex], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True, env={"PATH": "/usr/bin:/bin"})
         self.assertEqual(out.returncode, 0, out.stdout)
-        self.assertIn("on CPython 3.13.", out.stdout)
+        self.assertIn("on CPython 3.14.", out.stdout)
         self.assertIn("markupsafe 3.0.4 speedups=True", out.stdout)  # C extension from the sdist
         self.assertIn("libyaml=True", out.stdout)  # C extension from a manylinux wheel
         self.assertIn("&lt;b&gt;", out.stdout)

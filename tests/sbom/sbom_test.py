@@ -30,7 +30,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 SBOM, PROVENANCE, DIGEST, RUNTIME_LOCK, APP_LOCK = sys.argv[1:6]
 LAYERS = sys.argv[6:]
 del sys.argv[1:]
-CPYTHON_SHA256 = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"  # 3.13.15, toolchains/versions.bzl
+CPYTHON_SHA256 = "3b48dac8fb59f62eaa67ac83c1eb12bda1b7a08406dd286e252c11a66be27f81"  # 3.14.7, toolchains/versions.bzl
 
 
 def load(path):
@@ -130,11 +130,11 @@ class SbomTest(unittest.TestCase):
         self.assertEqual(len(ids), len(set(ids)))
 
     def test_the_interpreter_and_its_source(self):
-        python = self.by_id["SPDXRef-python-cpython-3.13.15"]
+        python = self.by_id["SPDXRef-python-cpython-3.14.7"]
         self.assertIn(python, self.contained)
         self.assertRegex(python["checksums"][0]["checksumValue"], r"^[0-9a-f]{64}$")
         self.assertIn("--prefix=/opt/pyimage/python", python["sourceInfo"])
-        source = self.by_id["SPDXRef-source-cpython-3.13.15"]
+        source = self.by_id["SPDXRef-source-cpython-3.14.7"]
         self.assertEqual(sha256_of(source), {CPYTHON_SHA256})
         self.assertNotIn(source, self.contained)  # not in the image: the interpreter was made from it
 

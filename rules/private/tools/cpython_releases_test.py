@@ -177,7 +177,7 @@ class PoolTest(unittest.TestCase):
         outdated.cpython_updates(["3.14.5", "3.13.15"], sbom, lines, listed, self.base)
         self.assertEqual(lines, [
             "CPython (newer releases this machine can fetch and verify):",
-            "  CPython 3.14.5 -> 3.14.7  images: //app:image  take it: bazel run //toolchains:versions.update "
+            "  CPython 3.14.5 -> 3.14.7  images: //app:image  take it: bazel run @rules_pyimage//toolchains:versions.update "
             "-- 3.14.7, then name it in python_versions",
             "CPython (newer releases Debian lists that this machine cannot fetch or verify):",
             "  CPython 3.14.8: listed by Debian (python3.14), not served here: this machine's mirror has no "

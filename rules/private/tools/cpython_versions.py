@@ -18,6 +18,10 @@ mirror does not serve is named ("listed, not served here") and not written. No h
 `--check` instead verifies the table as it is: the hash of every entry that names a Debian copy
 (`debian_orig`) must be the one a signature vouches for, and the mirror must serve that file.
 
+Run from a workspace that uses the rules (`bazel run @rules_pyimage//toolchains:versions.update`),
+it verifies the same way against rules_pyimage's table and prints the entries for that
+workspace's `extra_versions` (module) or `cpython_versions` (WORKSPACE) instead of writing.
+
 Usage: cpython_versions.py [--table FILE] [--dry-run | --check] [RELEASE_OR_LINE ...]
 """
 
@@ -138,9 +142,15 @@ def main(argv=None):
     path = args.table or os.path.join(workspace, "toolchains", "versions.bzl")
     today = datetime.date.today().isoformat()
     try:
-        if not os.path.exists(path):
-            raise cr.ReleaseError("%s does not exist: this command updates rules_pyimage's own table; a "
-                                  "workspace that uses the rules passes its own entries as cpython_versions" % path)
+        # In a workspace that uses the rules (no table of its own): verify and print the entries
+        # for its own pyimage_register_toolchains / pyimage.toolchains, write nothing.
+        consumer = args.table is None and not os.path.exists(path)
+        if consumer:
+            path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "..",
+                                "toolchains", "versions.bzl")
+            if not os.path.exists(path):
+                raise cr.ReleaseError("found no toolchains/versions.bzl, neither in %s nor beside this tool; "
+                                      "pass --table FILE" % workspace)
         text, match, table = read_table(path)
         base = cr.mirror()
         print("Reading which CPython releases Debian lists (signed Sources indexes of %s) ..." %
@@ -187,7 +197,15 @@ def main(argv=None):
                                                          release.sha256, release.evidence))
         for note in notes:
             print(note)
-        if releases and not args.dry_run:
+        if releases and consumer:
+            print("This workspace has no version table of its own; rules_pyimage's is left as it is. To "
+                  "build these releases here, add them to your toolchains' declaration:\n"
+                  "  MODULE.bazel: pyimage.toolchains(..., extra_versions = {%s})\n"
+                  "  WORKSPACE:    pyimage_register_toolchains(..., cpython_versions = dict(CPYTHON_VERSIONS, **{%s}))" % (
+                      ", ".join('"%s": ["%s", "%s"]' % (r.version, table[r.version]["url"], r.sha256) for r in releases),
+                      ", ".join('"%s": {"url": "%s", "sha256": "%s"}' % (r.version, table[r.version]["url"], r.sha256)
+                                for r in releases)))
+        elif releases and not args.dry_run:
             write_table(path, text, match, table)
             print("Wrote %s. Build a new release with python_versions (WORKSPACE, MODULE.bazel); on a "
                   "machine without python.org, seed its tarball with: python3 tools/mirror_cpython.py "

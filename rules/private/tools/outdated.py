@@ -129,10 +129,10 @@ def releases(index, name, pinned):
 def python_updates(locks, images, lines):
     from pip._vendor.packaging.version import Version
     found = []
-    index = pypi_lock.Index("3.13", ["any"], quiet=True) if locks else None
+    index = pypi_lock.Index("3.14", ["any"], quiet=True) if locks else None
     for lock in locks:
         with open(lock["lock"]) as f:
-            pins, _ = pypi_lock.read_lock(lock["lock"], f.read(), "3.13", "x86_64")
+            pins, _ = pypi_lock.read_lock(lock["lock"], f.read(), "3.14", "x86_64")
         direct = requirements(lock["source"])
         for key, pin in sorted(pins.items()):
             pinned = Version(pin["version"])
@@ -182,8 +182,8 @@ def cpython_updates(versions, images, lines, listed=None, base=None):
         used = sorted({img["label"] for img in images for p in img["packages"]
                        if p["name"] == "CPython" and p.get("versionInfo", "").startswith(minor + ".")})
         if version:
-            offered.append("  CPython %s -> %s  %s  take it: bazel run //toolchains:versions.update -- %s, then "
-                           "name it in python_versions" % (have or minor, version, affects(used, "no image yet"), version))
+            offered.append("  CPython %s -> %s  %s  take it: bazel run @rules_pyimage//toolchains:versions.update -- %s, then "
+                           "name it in python_versions" % (have or minor, version, affects(used, None if have else "no image yet"), version))
         for v in newer:
             unserved.append("  CPython %s: served here, but no signed .dsc in Debian's pool vouches for its hash; not offered"
                             % v.split(" ", 1)[0] if " " in v else
