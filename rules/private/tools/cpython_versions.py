@@ -69,17 +69,25 @@ def write_table(path, text, match, table):
     os.replace(tmp, path)
 
 
-def verify(version, listed, work, keyrings, base):
-    """The Release of `version`, its hash vouched for by a signature and matched by the mirror's file."""
+def vouched(version, listed, work, keyrings, base):
+    """The Release of `version` from a signed Sources index or its signed .dsc, or None.
+
+    `keyrings` is a one-item list: the uploaders' keyrings, fetched into it at the first need."""
     release = listed.get(version)
     if release is None:
         if keyrings[0] is None:
             keyrings[0] = cr.upload_keyrings(os.path.join(work, "keyring"))
         release = cr.from_dsc(version, work, keyrings[0], base)
-        if release is None:
-            raise cr.ReleaseError("CPython %s: no Debian Sources index lists it and the pool has no signed "
-                                  ".dsc of it (%s); nothing vouches for a hash, so it is not written"
-                                  % (version, ", ".join(os.path.basename(p) for p in cr.dsc_paths(version)[:2]) + ", ..."))
+    return release
+
+
+def verify(version, listed, work, keyrings, base):
+    """The Release of `version`, its hash vouched for by a signature and matched by the mirror's file."""
+    release = vouched(version, listed, work, keyrings, base)
+    if release is None:
+        raise cr.ReleaseError("CPython %s: no Debian Sources index lists it and the pool has no signed "
+                              ".dsc of it (%s); nothing vouches for a hash, so it is not written"
+                              % (version, ", ".join(os.path.basename(p) for p in cr.dsc_paths(version)[:2]) + ", ..."))
     dest = os.path.join(work, os.path.basename(release.orig))
     try:
         got = cr.download("%s/%s" % (base, release.orig), dest)
@@ -101,11 +109,7 @@ def check(table, listed, work, base):
         if not orig:
             print("CPython %s: no debian_orig, not checked" % version)
             continue
-        release = listed.get(version)
-        if release is None:
-            if keyrings[0] is None:
-                keyrings[0] = cr.upload_keyrings(os.path.join(work, "keyring"))
-            release = cr.from_dsc(version, work, keyrings[0], base)
+        release = vouched(version, listed, work, keyrings, base)
         if release is None:
             problems.append("CPython %s: nothing in Debian's archive vouches for its hash any more" % version)
         elif (release.sha256, release.orig) != (table[version]["sha256"], orig):
