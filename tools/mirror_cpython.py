@@ -16,27 +16,14 @@ Runs on the host's python3: it has to work before any interpreter is built.
 """
 
 import argparse
-import ast
-import hashlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from rules.private.tools import apt_sources  # noqa: E402  (this machine's apt sources: one reader)
-
-
-def read_table(path):
-    """The CPYTHON_VERSIONS dict of versions.bzl (a literal that Python can read)."""
-    text = open(path).read()
-    match = re.search(r"^CPYTHON_VERSIONS = (\{.*?^\})", text, re.S | re.M)
-    if not match:
-        raise SystemExit("mirror_cpython: no CPYTHON_VERSIONS table in %s" % path)
-    return ast.literal_eval(match.group(1))
+from rules.private.tools import apt_sources, cpython_releases, cpython_versions  # noqa: E402  (one reader of each)
 
 
 def debian_uris():
@@ -55,16 +42,11 @@ def repository_cache():
 
 def fetch(url, dest):
     """Downloads url to dest; returns its sha256, or None when the mirror does not have it."""
-    digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=120) as resp, open(dest, "wb") as out:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                digest.update(chunk)
-                out.write(chunk)
-    except OSError as err:
-        print("  %s: %s" % (url, err), file=sys.stderr)
+        return cpython_releases.download(url, dest)
+    except cpython_releases.ReleaseError as err:
+        print("  %s" % err, file=sys.stderr)
         return None
-    return digest.hexdigest()
 
 
 def seed(version, entry, candidates, cache):
@@ -103,7 +85,7 @@ def main(argv=None):
     parser.add_argument("--repository-cache", help="Bazel's repository cache (default: bazel info)")
     args = parser.parse_args(argv)
 
-    table = read_table(os.path.join(ROOT, "toolchains", "versions.bzl"))
+    table = cpython_versions.read_table(os.path.join(ROOT, "toolchains", "versions.bzl"))[2]
     versions = args.versions or list(table)
     unknown = [v for v in versions if v not in table]
     if unknown:

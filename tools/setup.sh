@@ -11,7 +11,7 @@
 # unpacks the hermetic builder) and curl (to tell a tampered download from a missing one). No
 # compiler and no -dev package: every compile runs inside the hermetic builder, made from
 # third_party/debian/builder.lock.json. apt and the Debian keyring resolve the Debian locks
-# (`bazel run ...update`). The rest is for the tests: chroot and mmdebstrap (the base-layer test,
+# (`bazel run ...update`); gpgv checks the signed .dsc files behind //toolchains:versions.update. The rest is for the tests: chroot and mmdebstrap (the base-layer test,
 # and a minimal Debian host without a compiler, entered with util-linux's unshare and pivot_root
 # and mount; setpriv enters the builder as an ordinary user), xz-utils (a fake release tarball), procps
 # (pkill: tests/e2e/remote_cache_http_test.sh kills the cache server mid-build), podman with runc, skopeo and
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring
+  bazel-bootstrap bazel-skylib git ca-certificates curl python3 python3-pip coreutils tar debian-archive-keyring gpgv
   python3-venv xz-utils mmdebstrap util-linux mount procps podman runc skopeo umoci docker-registry nginx-light
   apache2-utils gpg gpg-agent docker.io shellcheck python3-grpcio
 )

@@ -99,10 +99,11 @@ class PrivateApt:
                 # A suite past its Valid-Until is still signed; its Sources still say what it carries.
                 f.write('Acquire::Check-Valid-Until "false";\n')
 
-    def run(self, *args):
+    def run(self, *args, cwd=None):
+        """apt-get ARGS with this configuration (in `cwd`: where `apt-get download` writes)."""
         env = dict(os.environ, APT_CONFIG=self.config, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
         return subprocess.run(["apt-get"] + list(args), env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+                              stderr=subprocess.STDOUT, text=True, cwd=cwd)
 
     def update(self):
         out = self.run("update", "-q")

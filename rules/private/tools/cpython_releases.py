@@ -79,13 +79,19 @@ def version_key(version):
     return (major, minor, micro, ["a", "b", "rc", "final"].index(stage), serial)
 
 
-def is_final(version):
-    return parse_version(version)[3] == "final"
-
-
 def minor_of(version):
     major, minor = parse_version(version)[:2]
     return "%d.%d" % (major, minor)
+
+
+def newest_of(versions, minor):
+    """The newest of `versions` in the line `minor`, or None."""
+    return max((v for v in versions if minor_of(v) == minor), key=version_key, default=None)
+
+
+def minor_key(minor):
+    """A sort key of a line: "3.9" < "3.14"."""
+    return version_key(minor + ".0")
 
 
 def debian_upstream(version):
@@ -225,9 +231,7 @@ def upload_keyrings(root):
     apt.update()
     debs = os.path.join(root, "debs")
     os.makedirs(debs)
-    out = subprocess.run(["apt-get", "download", "-q", "debian-keyring"], cwd=debs, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True,
-                         env=dict(os.environ, APT_CONFIG=apt.config, LC_ALL="C"))
+    out = apt.run("download", "-q", "debian-keyring", cwd=debs)
     found = glob.glob(os.path.join(debs, "debian-keyring_*.deb"))
     if out.returncode != 0 or len(found) != 1:
         raise ReleaseError("apt-get download debian-keyring (Debian %s) failed:\n%s" % (KEYRING_SUITE, out.stdout[-1500:]))
@@ -325,19 +329,32 @@ def newest_listed(listed):
     return lines
 
 
+def followed_lines(versions, listed):
+    """The lines to look for releases of, oldest first: those of `versions` (a version table's)
+    and every newer line Debian lists."""
+    lines = {minor_of(v) for v in versions}
+    top = max(lines, key=minor_key)
+    lines |= {m for m in newest_listed(listed) if minor_key(m) > minor_key(top)}
+    return sorted(lines, key=minor_key)
+
+
+Servable = collections.namedtuple("Servable", [
+    "version",      # the newest release of the line that the mirror serves and a .dsc or Sources vouches for, or None
+    "not_served",   # newer releases Debian lists whose tarball the mirror does not serve
+    "not_vouched",  # newer releases whose tarball is served, with no signed .dsc or Sources record of them
+])
+
+
 def servable(minor, above, listed, base):
-    """(the newest release of `minor` newer than `above` whose tarball and a .dsc the mirror serves,
-    [newer releases Debian lists that the mirror does not serve])."""
+    """The Servable of `minor` above the release `above` (None: any release of the line)."""
     upto = newest_listed(listed).get(minor)
-    if upto is None:
-        return None, []
-    unserved = []
-    for version in candidates(minor, above, upto):
+    not_served, not_vouched = [], []
+    for version in candidates(minor, above, upto) if upto else []:
         if not any(exists(p, base) for p in orig_paths(version)):
             if version in listed:
-                unserved.append(version)
+                not_served.append(version)
             continue
         if version in listed or any(exists(p, base) for p in dsc_paths(version)):
-            return version, unserved
-        unserved.append(version + " (served, but no signed .dsc in the pool vouches for it)")
-    return None, unserved
+            return Servable(version, not_served, not_vouched)
+        not_vouched.append(version)
+    return Servable(None, not_served, not_vouched)

@@ -51,8 +51,6 @@ class VersionTest(unittest.TestCase):
         self.assertEqual(cr.python_org("3.15.0~b4"), "3.15.0b4")
         self.assertIsNone(cr.python_org("3.15.0~rc1+dfsg"))
         self.assertEqual(cr.minor_of("3.15.0rc1"), "3.15")
-        self.assertFalse(cr.is_final("3.15.0rc1"))
-        self.assertTrue(cr.is_final("3.14.7"))
         for bad in ["3.14", "3.14.7t", "4.0.0", "3.14.7-1", "3.15.0c1"]:
             with self.assertRaises(cr.ReleaseError):
                 cr.parse_version(bad)
@@ -67,6 +65,13 @@ class VersionTest(unittest.TestCase):
                          "https://www.python.org/ftp/python/3.15.0/Python-3.15.0rc1.tar.xz")
         self.assertEqual(cr.python_org_url("3.11.2", "p/python3.11_3.11.2.orig.tar.gz"),
                          "https://www.python.org/ftp/python/3.11.2/Python-3.11.2.tgz")
+
+    def test_lines(self):
+        table = ["3.13.15", "3.13.5", "3.11.2", "3.14.7"]
+        self.assertEqual(cr.newest_of(table, "3.13"), "3.13.15")
+        self.assertIsNone(cr.newest_of(table, "3.15"))
+        listed = {v: None for v in ["3.9.2", "3.13.18", "3.15.0rc2", "3.16.0a1"]}
+        self.assertEqual(cr.followed_lines(table, listed), ["3.11", "3.13", "3.14", "3.15", "3.16"])
 
     def test_candidates(self):
         self.assertEqual(cr.candidates("3.14", "3.14.7", "3.14.10"), ["3.14.10", "3.14.9", "3.14.8"])
@@ -165,8 +170,10 @@ class PoolTest(unittest.TestCase):
     def test_servable_passes_over_unserved_and_unvouched(self):
         listed = {"3.14.8": cr.Release("3.14.8", "3.14", POOL + "/python3.14_3.14.8.orig.tar.xz", "a" * 64, "x")}
         self.put("python3.14_3.14.6.orig.tar.xz", b"x")  # served, but no .dsc of it
-        self.assertEqual(cr.servable("3.14", "3.14.5", listed, self.base), ("3.14.7", ["3.14.8"]))
-        self.assertEqual(cr.servable("3.14", "3.14.7", listed, self.base), (None, ["3.14.8"]))
+        self.assertEqual(cr.servable("3.14", "3.14.5", listed, self.base), ("3.14.7", ["3.14.8"], []))
+        self.assertEqual(cr.servable("3.14", "3.14.7", listed, self.base), (None, ["3.14.8"], []))
+        os.unlink(os.path.join(self.pool, "python3.14_3.14.7-1.dsc"))
+        self.assertEqual(cr.servable("3.14", "3.14.5", listed, self.base), (None, ["3.14.8"], ["3.14.7", "3.14.6"]))
 
 
     def test_outdated_offers_what_verifies_and_names_what_is_not_served(self):

@@ -15,14 +15,15 @@ A release is written only when (1) its sha256 comes from text a Debian signature
 (2) the tarball that this machine's mirror serves has that sha256. What Debian lists but the
 mirror does not serve is named ("listed, not served here") and not written. No hash is typed.
 
-`--check` instead verifies the table as it is: the hash of every entry that names a Debian copy
-(`debian_orig`) must be the one a signature vouches for, and the mirror must serve that file.
+`check` instead verifies the table as it is (`bazel test //toolchains:versions_test`): the hash
+of every entry that names a Debian copy (`debian_orig`) must be the one a signature vouches for,
+and the mirror must serve that file.
 
 Run from a workspace that uses the rules (`bazel run @rules_pyimage//toolchains:versions.update`),
 it verifies the same way against rules_pyimage's table and prints the entries for that
 workspace's `extra_versions` (module) or `cpython_versions` (WORKSPACE) instead of writing.
 
-Usage: cpython_versions.py [--table FILE] [--dry-run | --check] [RELEASE_OR_LINE ...]
+Usage: cpython_versions.py update|check --table FILE [--update-command CMD] [--dry-run] [RELEASE_OR_LINE ...]
 """
 
 import argparse
@@ -132,91 +133,94 @@ def entry(release, today):
     }
 
 
+def pick(want, table, listed, base, notes):
+    """The release to verify for `want` (a release, or a line: its newest servable), or None;
+    what it passes over goes to `notes`."""
+    if not re.match(r"^3\.\d+$", want):
+        cr.parse_version(want)
+        if want in table:
+            notes.append("CPython %s: already in the table" % want)
+            return None
+        return want
+    above = cr.newest_of(table, want)
+    found = cr.servable(want, above, listed, base)
+    notes += ["CPython %s: listed by Debian, not served here (the mirror has no %s)" %
+              (v, os.path.basename(cr.orig_paths(v)[0])) for v in found.not_served]
+    notes += ["CPython %s: served, but no signed .dsc in the pool vouches for it; not written" % v
+              for v in found.not_vouched]
+    if found.version is None:
+        notes.append("CPython %s: nothing newer than %s that this machine can fetch and verify" % (want, above or "nothing"))
+    return found.version
+
+
+def consumer_entries(releases, table):
+    """What a workspace that uses the rules adds to its own toolchains' declaration."""
+    return ("This workspace has no version table of its own; rules_pyimage's is left as it is. To build "
+            "these releases here, add them to your toolchains' declaration:\n"
+            "  MODULE.bazel: pyimage.toolchains(..., extra_versions = {%s})\n"
+            "  WORKSPACE:    pyimage_register_toolchains(..., cpython_versions = dict(CPYTHON_VERSIONS, **{%s}))" % (
+                ", ".join('"%s": ["%s", "%s"]' % (r.version, table[r.version]["url"], r.sha256) for r in releases),
+                ", ".join('"%s": {"url": "%s", "sha256": "%s"}' % (r.version, table[r.version]["url"], r.sha256)
+                          for r in releases)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["update", "check"],
+                        help="update: add releases to the table; check: verify the table's entries, add nothing")
     parser.add_argument("wanted", nargs="*", metavar="RELEASE_OR_LINE",
                         help="3.14.7 or 3.15.0rc1 (that release), 3.14 (its newest that verifies here); "
                              "none: every line of the table and every newer line Debian lists")
-    parser.add_argument("--table", help="the table (default: toolchains/versions.bzl of the workspace "
-                                        "`bazel run` was started in)")
+    parser.add_argument("--table", required=True,
+                        help="the table (update: relative to the workspace `bazel run` started in)")
+    parser.add_argument("--update-command", default="bazel run //toolchains:versions.update",
+                        help="the command that updates the table, for messages")
     parser.add_argument("--dry-run", action="store_true", help="verify and print, write nothing")
-    parser.add_argument("--check", action="store_true", help="verify the table's entries, add nothing")
-    args = parser.parse_args(argv)
-    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY", os.getcwd())
-    path = args.table or os.path.join(workspace, "toolchains", "versions.bzl")
+    args = parser.parse_intermixed_args(argv)
+    path = args.table
+    if args.mode == "update":
+        path = os.path.join(os.environ.get("BUILD_WORKSPACE_DIRECTORY", ""), args.table)
     today = datetime.date.today().isoformat()
     try:
-        # In a workspace that uses the rules (no table of its own): verify and print the entries
-        # for its own pyimage_register_toolchains / pyimage.toolchains, write nothing.
-        consumer = args.table is None and not os.path.exists(path)
+        # Run in a workspace that uses the rules (no table of its own): verify against rules_pyimage's
+        # table, in this tool's runfiles, and print the entries for that workspace; write nothing.
+        consumer = not os.path.exists(path)
         if consumer:
-            path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "..",
-                                "toolchains", "versions.bzl")
-            if not os.path.exists(path):
-                raise cr.ReleaseError("found no toolchains/versions.bzl, neither in %s nor beside this tool; "
-                                      "pass --table FILE" % workspace)
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", args.table)
         text, match, table = read_table(path)
         base = cr.mirror()
         print("Reading which CPython releases Debian lists (signed Sources indexes of %s) ..." %
               ", ".join(cr.SOURCE_SUITES), file=sys.stderr)
         listed = cr.listed()
-        if args.check:
-            with tempfile.TemporaryDirectory(prefix="pyimage-versions.") as work:
-                problems = check(table, listed, work, base)
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            return 1 if problems else 0
-        releases, notes = [], []
-        lines = {cr.minor_of(v) for v in table}
-        top = max(lines, key=lambda m: cr.version_key(m + ".0"))
-        wanted = args.wanted or sorted(lines | {m for m in cr.newest_listed(listed)
-                                                if cr.version_key(m + ".0") > cr.version_key(top + ".0")},
-                                       key=lambda m: cr.version_key(m + ".0"))
         with tempfile.TemporaryDirectory(prefix="pyimage-versions.") as work:
-            keyrings = [None]
-            for want in wanted:
-                if re.match(r"^3\.\d+$", want):
-                    have = [v for v in table if cr.minor_of(v) == want]
-                    above = max(have, key=cr.version_key) if have else None
-                    version, unserved = cr.servable(want, above, listed, base)
-                    for v in unserved:
-                        notes.append("CPython %s: not written" % v if " " in v else
-                                     "CPython %s: listed by Debian, not served here (the mirror has no %s)"
-                                     % (v, os.path.basename(cr.orig_paths(v)[0])))
-                    if version is None:
-                        notes.append("CPython %s: nothing newer than %s that this machine can fetch and verify"
-                                     % (want, above or "nothing"))
-                        continue
-                else:
-                    cr.parse_version(want)
-                    version = want
-                    if version in table:
-                        notes.append("CPython %s: already in the table" % version)
-                        continue
-                print("Verifying CPython %s ..." % version, file=sys.stderr)
-                releases.append(verify(version, listed, work, keyrings, base))
+            if args.mode == "check":
+                problems = check(table, listed, work, base)
+                for problem in problems:
+                    print(problem, file=sys.stderr)
+                if problems:
+                    print("Fix the table with: %s" % args.update_command, file=sys.stderr)
+                return 1 if problems else 0
+            notes, releases, keyrings = [], [], [None]
+            for want in args.wanted or cr.followed_lines(table, listed):
+                version = pick(want, table, listed, base, notes)
+                if version:
+                    print("Verifying CPython %s ..." % version, file=sys.stderr)
+                    releases.append(verify(version, listed, work, keyrings, base))
         for release in releases:
             table[release.version] = entry(release, today)
             print("CPython %s: %s\n  sha256 %s, from %s" % (release.version, table[release.version]["url"],
                                                          release.sha256, release.evidence))
-        for note in notes:
-            print(note)
-        if releases and consumer:
-            print("This workspace has no version table of its own; rules_pyimage's is left as it is. To "
-                  "build these releases here, add them to your toolchains' declaration:\n"
-                  "  MODULE.bazel: pyimage.toolchains(..., extra_versions = {%s})\n"
-                  "  WORKSPACE:    pyimage_register_toolchains(..., cpython_versions = dict(CPYTHON_VERSIONS, **{%s}))" % (
-                      ", ".join('"%s": ["%s", "%s"]' % (r.version, table[r.version]["url"], r.sha256) for r in releases),
-                      ", ".join('"%s": {"url": "%s", "sha256": "%s"}' % (r.version, table[r.version]["url"], r.sha256)
-                                for r in releases)))
-        elif releases and not args.dry_run:
+        print("\n".join(notes))
+        if not releases:
+            print("Nothing to add: %s is up to date with what this machine can fetch and verify." % args.table)
+        elif consumer:
+            print(consumer_entries(releases, table))
+        elif not args.dry_run:
             write_table(path, text, match, table)
             print("Wrote %s. Build a new release with python_versions (WORKSPACE, MODULE.bazel); on a "
                   "machine without python.org, seed its tarball with: python3 tools/mirror_cpython.py "
                   "--versions %s" % (path, " ".join(r.version for r in releases)))
-        elif not releases:
-            print("Nothing to add: %s is up to date with what this machine can fetch and verify." % path)
-    except cr.ReleaseError as err:
+    except (cr.ReleaseError, OSError) as err:
         print("versions.update: %s" % err, file=sys.stderr)
         return 1
     return 0

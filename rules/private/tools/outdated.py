@@ -169,27 +169,21 @@ def cpython_updates(versions, images, lines, listed=None, base=None):
     the newer ones it cannot (named: listed, not served here)."""
     listed = cpython_releases.listed() if listed is None else listed
     base = base or cpython_releases.mirror()
-    table = {}
-    for v in versions:
-        table.setdefault(cpython_releases.minor_of(v), []).append(v)
-    top = max(table, key=lambda m: cpython_releases.version_key(m + ".0"))
-    minors = set(table) | {m for m in cpython_releases.newest_listed(listed)
-                           if cpython_releases.version_key(m + ".0") > cpython_releases.version_key(top + ".0")}
     offered, unserved = [], []
-    for minor in sorted(minors, key=lambda m: cpython_releases.version_key(m + ".0")):
-        have = max(table[minor], key=cpython_releases.version_key) if minor in table else None
-        version, newer = cpython_releases.servable(minor, have, listed, base)
+    for minor in cpython_releases.followed_lines(versions, listed):
+        have = cpython_releases.newest_of(versions, minor)
+        found = cpython_releases.servable(minor, have, listed, base)
         used = sorted({img["label"] for img in images for p in img["packages"]
                        if p["name"] == "CPython" and p.get("versionInfo", "").startswith(minor + ".")})
-        if version:
-            offered.append("  CPython %s -> %s  %s  take it: bazel run @rules_pyimage//toolchains:versions.update -- %s, then "
-                           "name it in python_versions" % (have or minor, version, affects(used, None if have else "no image yet"), version))
-        for v in newer:
-            unserved.append("  CPython %s: served here, but no signed .dsc in Debian's pool vouches for its hash; not offered"
-                            % v.split(" ", 1)[0] if " " in v else
-                            "  CPython %s: listed by Debian (python%s), not served here: this machine's mirror has no "
-                            "python%s_%s.orig.tar.*; it builds where python.org is reachable" % (
-                                v, minor, minor, cpython_releases.debian_upstream(v)))
+        if found.version:
+            offered.append("  CPython %s -> %s  %s  take it: bazel run @rules_pyimage//toolchains:versions.update -- %s, "
+                           "then name it in python_versions" % (have or minor, found.version,
+                                                                affects(used, None if have else "no image yet"), found.version))
+        unserved += ["  CPython %s: listed by Debian (python%s), not served here: this machine's mirror has no "
+                     "python%s_%s.orig.tar.*; it builds where python.org is reachable" % (
+                         v, minor, minor, cpython_releases.debian_upstream(v)) for v in found.not_served]
+        unserved += ["  CPython %s: served here, but no signed .dsc in Debian's pool vouches for its hash; not offered" % v
+                     for v in found.not_vouched]
     if offered:
         lines.append("CPython (newer releases this machine can fetch and verify):")
         lines += offered
