@@ -108,7 +108,7 @@ _toolchains = tag_class(
     doc = "CPython toolchains compiled from source: `pyimage_register_toolchains`. Register them with `register_toolchains(\"@<name>//:all\")`.",
     attrs = {
         "name": attr.string(default = "pyimage_python", doc = "The repository of toolchains (`@<name>//:python3.13`, `--@<name>//:python_version`)."),
-        "python_versions": attr.string_list(default = [DEFAULT_PYTHON_VERSION], doc = "The CPython releases to build, from the table in `@rules_pyimage//toolchains:versions.bzl` (or `extra_versions`); the first is the default."),
+        "python_versions": attr.string_list(default = [DEFAULT_PYTHON_VERSION], doc = "The CPython releases to build, from the table in `@rules_pyimage//toolchains:versions.bzl` (or `extra_versions`); the first is the default. A release with `t` appended (\"3.14.7t\", 3.14 or later) is its free-threaded build: `@<name>//:python3.14t`."),
         "default_version": attr.string(doc = "The release Python targets run on when `--@<name>//:python_version` is not set; the first of `python_versions` if empty."),
         "prefix": attr.string(default = DEFAULT_PREFIX, doc = "The install prefix inside images, `/opt/<org>/python`."),
         "configure_flags": attr.string_list(doc = "Extra ./configure flags for every version."),
@@ -133,7 +133,7 @@ _pip_packages = tag_class(
     attrs = {
         "name": attr.string(mandatory = True, doc = "The repository; `@<name>//PACKAGE` is a package (lowercased, `-` and `.` as `_`)."),
         "lock": attr.label(mandatory = True, doc = "A lock named `NAME.lock.txt` of a `wheel_lock(name = NAME)`, a `uv.lock` or a PEP 751 `pylock.toml` (`pyimage_pip_packages`)."),
-        "python_version": attr.string(mandatory = True, doc = "The Python minor version the wheels are for, for example \"3.13\"."),
+        "python_version": attr.string(mandatory = True, doc = "The Python minor version the wheels are for, for example \"3.13\"; \"3.14t\" for a free-threaded interpreter (cp314t wheels)."),
         "build_from_source": attr.string_list(doc = "Packages to build from their sdist even when a wheel fits."),
         "toolchains": attr.string(default = "pyimage_python", doc = "The `name` of the `toolchains` tag whose `python<python_version>` builds the sdists."),
         "wheel_lock": attr.label(doc = "The `wheel_lock` that writes a `uv.lock` or pylock.toml, for the update command that errors name."),

@@ -34,7 +34,9 @@ def pyimage_register_toolchains(
     Args:
       name: the name of the generated repository of toolchains.
       python_versions: the CPython releases to build, each a key of `cpython_versions`. Several
-        can live side by side (for example 3.13 and 3.11 for the upgrade path).
+        can live side by side (for example 3.13 and 3.11 for the upgrade path). A release with
+        `t` appended ("3.14.7t", 3.14 or later) is its free-threaded build (`--disable-gil`):
+        `@<name>//:python3.14t`, its wheels fetched with `python_version = "3.14t"`.
       default_version: the release Python targets run on when
         `--@<name>//:python_version` is not set; the first of `python_versions` if None.
       prefix: the install prefix inside images, `/opt/<org>/python`.
@@ -121,7 +123,8 @@ def pyimage_pip_packages(name, lock, python_version, build_from_source = [], too
         `pylock.NAME.toml` (its markers evaluated; without dependency lists, each file's own
         metadata gives them). The lock's URLs are not used: every file comes from this machine's
         indexes and is kept only when its sha256 is in the lock.
-      python_version: the target's Python minor version, for example "3.13".
+      python_version: the target's Python minor version, for example "3.13"; "3.14t" for a
+        free-threaded interpreter (cp314t wheels, never abi3; the lock's markers read as 3.14).
       build_from_source: packages to build from their sdist even when a wheel fits.
       toolchains: the `name` given to `pyimage_register_toolchains`; an sdist is built on its
         `python<python_version>` interpreter, which must be registered.

@@ -12,7 +12,8 @@ load("//rules/private:providers.bzl", "BuilderInfo", "CPythonInfo")
 DEFAULT_PREFIX = "/opt/pyimage/python"
 
 # What no image needs, removed from both copies. Paths are relative to the prefix; `{minor}` is
-# the minor version; globs are allowed.
+# the minor version with its ABI flag (3.14, or 3.14t for a free-threaded build: the stdlib is in
+# lib/python3.14t); globs are allowed.
 TRIM_ALWAYS = [
     "lib/python{minor}/test",
     "lib/python{minor}/*/test",
@@ -139,18 +140,29 @@ def _minor(version):
         fail("cpython_build: version '%s' is not of the form MAJOR.MINOR.MICRO, with a pre-release's suffix (a1, b2, rc1) if any" % version)
     return parts[0] + "." + parts[1]
 
+# The first minor version whose free-threaded build (`--disable-gil`) is supported (PEP 779); 3.13
+# had it as an experiment.
+FREE_THREADED_SINCE = "3.14"
+
 def _cpython_build_impl(ctx):
     version = ctx.attr.version
     minor = _minor(version)
+    if ctx.attr.free_threaded and _minor_key(minor) < _minor_key(FREE_THREADED_SINCE):
+        fail("cpython_build %s: free_threaded needs CPython %s or later (PEP 779); %s has no supported free-threaded build" % (ctx.label, FREE_THREADED_SINCE, version))
     prefix = ctx.attr.prefix
     if not prefix.startswith("/") or prefix.endswith("/") or "//" in prefix or " " in prefix:
         fail("cpython_build %s: prefix '%s' must be an absolute path without a trailing slash or spaces, for example \"%s\"" % (ctx.label, prefix, DEFAULT_PREFIX))
     flags = list(ctx.attr.configure_flags)
     for flag in flags:
-        if flag.startswith("--prefix") or flag.startswith("--enable-optimizations") or flag.startswith("--with-lto"):
-            fail("cpython_build %s: configure_flags has '%s'; use the 'prefix', 'optimizations' and 'lto' attributes instead" % (ctx.label, flag))
+        if flag.split("=", 1)[0] in ("--prefix", "--enable-optimizations", "--with-lto", "--disable-gil", "--enable-gil"):
+            fail("cpython_build %s: configure_flags has '%s'; use the 'prefix', 'optimizations', 'lto' and 'free_threaded' attributes instead" % (ctx.label, flag))
     if ctx.attr.lto:
         flags.append("--with-lto")
+    if ctx.attr.free_threaded:
+        flags.append("--disable-gil")
+
+    # The minor version as paths and wheel tags spell it: lib/python3.14t, cp314t.
+    abi_minor = minor + ("t" if ctx.attr.free_threaded else "")
 
     name = ctx.label.name
     interpreter = ctx.actions.declare_file(name + "/bin/python3")
@@ -197,8 +209,9 @@ def _cpython_build_impl(ctx):
     args.add("--cppflags", " ".join(HARDENING_CPPFLAGS))
     args.add("--ldflags", " ".join(HARDENING_LDFLAGS))
     args.add("--update-command", builder.update_command)
-    args.add_all([p.format(minor = minor) for p in TRIM_ALWAYS], before_each = "--trim")
-    args.add_all([p.format(minor = minor) for p in TRIM_RUNTIME], before_each = "--runtime-trim")
+    args.add("--abi-minor", abi_minor)
+    args.add_all([p.format(minor = abi_minor) for p in TRIM_ALWAYS], before_each = "--trim")
+    args.add_all([p.format(minor = abi_minor) for p in TRIM_RUNTIME], before_each = "--runtime-trim")
     args.add_all(["%s=%s" % (m, pkg) for m, pkg in required_modules(minor).items()], before_each = "--module")
     args.add_all(["%s=%s" % (path, pkg) for path, pkg in BUILDER_REQUIRES.items()], before_each = "--require")
     args.add_all(flags, before_each = "--configure")
@@ -208,6 +221,7 @@ def _cpython_build_impl(ctx):
         args.add("--pgo-preload", "/pyimage-in/pgo_preload.c")
 
     optimised = [what for what, on in [("PGO", ctx.attr.optimizations), ("LTO", ctx.attr.lto)] if on]
+    kind = " (free-threaded)" if ctx.attr.free_threaded else ""
     ctx.actions.run(
         executable = ctx.executable._in_builder,
         arguments = [args],
@@ -215,8 +229,9 @@ def _cpython_build_impl(ctx):
         outputs = [interpreter, lib, include, runtime_tar],
         env = HOST_ENV,
         mnemonic = "CPythonBuild",
-        progress_message = "Compiling CPython %s from source%s in the hermetic builder (%s)" % (
+        progress_message = "Compiling CPython %s%s from source%s in the hermetic builder (%s)" % (
             version,
+            kind,
             " with " + " and ".join(optimised) if optimised else "",
             ctx.label,
         ),
@@ -236,6 +251,8 @@ def _cpython_build_impl(ctx):
         CPythonInfo(
             version = version,
             minor = minor,
+            free_threaded = ctx.attr.free_threaded,
+            abi_minor = abi_minor,
             prefix = prefix,
             interpreter = interpreter,
             lib = lib,
@@ -318,6 +335,10 @@ cpython_build(
         "lto": attr.bool(
             default = True,
             doc = "Link-time optimisation (`--with-lto`): the interpreter's C code is optimised as one program.",
+        ),
+        "free_threaded": attr.bool(
+            default = False,
+            doc = "The free-threaded build (`--disable-gil`, PEP 703/779; CPython 3.14 or later): no global interpreter lock, so threads run Python code on several cores at once. Its stdlib is in `lib/python3.14t`, its interpreter `bin/python3.14t` (with `python3.14` and `python3` naming it), and it loads only extensions built for that ABI (`cp314t` wheels; abi3 wheels do not fit). docs/toolchain.md measures its cost on one thread.",
         ),
         "builder": attr.label(
             mandatory = True,

@@ -29,7 +29,7 @@ def _user_problem(user):
 
 def _check_wheel_pythons(ctx, info, py, py_what):
     """Fails when a wheel below the binary was fetched or built for another Python minor version."""
-    wrong = sorted([w for w in info.wheel_pythons.to_list() if w.split(" ", 1)[0] != py.minor])
+    wrong = sorted([w for w in info.wheel_pythons.to_list() if w.split(" ", 1)[0] != py.abi_minor])
     if wrong:
         fail(("py_image %s: %s runs the image, but these wheels below %s are for another Python: %s. " +
               "Fetch the lock for %s (pyimage_pip_packages(python_version = \"%s\"), or the pip_packages " +
@@ -39,8 +39,8 @@ def _check_wheel_pythons(ctx, info, py, py_what):
             py_what,
             ctx.attr.binary.label,
             ", ".join(wrong),
-            py.minor,
-            py.minor,
+            py.abi_minor,
+            py.abi_minor,
             wrong[0].split(" ", 1)[0],
         ))
 
@@ -56,7 +56,7 @@ def _py_image_impl(ctx):
         fail("py_image %s: user '%s' %s; give an unprivileged uid:gid such as \"65532:65532\"" % (ctx.label, user, problem))
     if ctx.attr.python:
         py = ctx.attr.python[CPythonInfo]
-        py_what = "the interpreter %s (CPython %s)" % (ctx.attr.python.label, py.version)
+        py_what = "the interpreter %s (CPython %s%s)" % (ctx.attr.python.label, py.version, ", free-threaded" if py.free_threaded else "")
     else:
         py = tool_python(ctx)
         py_what = "the default interpreter of the registered rules_pyimage toolchain (CPython %s)" % py.version

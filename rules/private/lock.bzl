@@ -75,20 +75,21 @@ def update_and_test(name, tool, files, inputs = {}, args = [], data = [], test_n
       data: further files both read (for `$(rootpaths ...)` in `args`).
       test_name: the test (default `NAME_test`).
       deps: Python libraries both need.
-      test_tags: tags of the test (for example `requires-network`).
-      **kwargs: passed to both.
+      test_tags: tags of the test alone (for example `requires-network`), beside `tags`.
+      **kwargs: passed to both (`tags` too).
     """
+    tags = kwargs.pop("tags", [])
     package = native.package_name()
     command = "'--update-command=%s'" % update_command(name)
     read = ["%s=$(rootpath %s)" % (flag, f) for flag, f in inputs.items()]
     in_tree = ["%s=%s" % (flag, package + "/" + f if package else f) for flag, f in files.items()]
     in_runfiles = ["%s=$(rootpath %s)" % (flag, f) for flag, f in files.items()]
     common = dict(srcs = [tool], main = tool, data = files.values() + inputs.values() + data, deps = deps)
-    py_binary(name = name + ".update", args = ["update"] + in_tree + read + args + [command], **dict(common, **kwargs))
+    py_binary(name = name + ".update", args = ["update"] + in_tree + read + args + [command], tags = tags, **dict(common, **kwargs))
     py_test(
         name = test_name or name + "_test",
         size = "small",
         args = ["check"] + in_runfiles + read + args + [command],
-        tags = test_tags,
+        tags = tags + test_tags,
         **dict(common, **kwargs)
     )

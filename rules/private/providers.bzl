@@ -14,6 +14,8 @@ CPythonInfo = provider(
     fields = {
         "version": "(str) the full version, for example \"3.13.15\"",
         "minor": "(str) the minor version, for example \"3.13\"",
+        "free_threaded": "(bool) built without the global interpreter lock (`--disable-gil`)",
+        "abi_minor": "(str) the minor version as paths, wheel tags and locks spell it: `minor`, with `t` for a free-threaded build (\"3.14t\": lib/python3.14t, cp314t wheels)",
         "prefix": "(str) the absolute install prefix inside images, for example \"/opt/pyimage/python\"",
         "interpreter": "(File) the build copy's bin/python3, runnable inside actions",
         "lib": "(File) tree artifact: the build copy's lib/ (stdlib, lib-dynload, config directory)",

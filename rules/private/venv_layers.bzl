@@ -32,8 +32,8 @@ def venv_mode(optimize, pyc):
     return "%d%s" % (optimize, "s" if pyc == "sourceless" else "")
 
 def python_key(py):
-    """What a package layer's bytes depend on in the interpreter: its version and prefix."""
-    return "%s %s" % (py.version, py.prefix)
+    """What a package layer's bytes depend on in the interpreter: its version, ABI and prefix."""
+    return "%s%s %s" % (py.version, "t" if py.free_threaded else "", py.prefix)
 
 def venv_path(py):
     """/opt/<org>/venv for an interpreter installed at /opt/<org>/python."""
@@ -111,7 +111,7 @@ def _venv_layers_aspect_impl(target, ctx):
     py = ctx.attr._python[CPythonInfo]
     whl = target[WheelInfo].whl
     layer = None
-    if target[WheelInfo].python_version in ("", py.minor):
+    if target[WheelInfo].python_version in ("", py.abi_minor):
         layer = package_layer(ctx, py, [whl], "venv_layer_" + mode, mode, tools_of(ctx.attr))
     package = struct(
         name = target.label.name,

@@ -38,6 +38,10 @@ build unknown_version @pyimage_python//:python3
 expect_in "$SCRATCH/unknown_version.log" "unknown CPython version '3.12.0'"
 expect_in "$SCRATCH/unknown_version.log" "toolchains/versions.bzl"
 
+workspace 'python_versions = ["3.13.15t"]'
+build free_threaded_too_old @pyimage_python//:python3
+expect_in "$SCRATCH/free_threaded_too_old.log" "'3.13.15t' asks for a free-threaded build of CPython 3.13.15; it is supported from 3.14 on (PEP 779)"
+
 workspace "python_versions = [\"3.99.1\"], cpython_versions = {\"3.99.1\": {\"url\": \"file://$SCRATCH/Python-3.99.1.tar.xz\", \"sha256\": \"$ZERO_SHA\"}}"
 build wrong_sha256 @pyimage_python//:python3
 expect_in "$SCRATCH/wrong_sha256.log" "CPython 3.99.1: Python-3.99.1.tar.xz from"

@@ -90,6 +90,28 @@ for v in 3.11.2:3_11:3.11 3.13.15:3_13_15:3.13.15; do
   echo "ok: //tests/image:image_$target prints: $(cat "$SCRATCH/run-$target.log")"
 done
 
+# The free-threaded twin (CPython 3.14.7t, numpy's cp314t wheel): the GIL is off and stays off
+# with numpy imported, and its stdlib and site-packages are the t-suffixed ones.
+bazel build "$DC" //app:image_free_threaded.tar >"$SCRATCH/ft.log" 2>&1 \
+  || { tail -n 30 "$SCRATCH/ft.log" >&2; fail "building //app:image_free_threaded failed"; }
+podman_ load -i "$BIN/app/image_free_threaded.tar" >"$SCRATCH/load-ft.log" 2>&1 \
+  || { cat "$SCRATCH/load-ft.log" >&2; fail "podman load of //app:image_free_threaded failed"; }
+run_ rules_pyimage/example:free-threaded >"$SCRATCH/run-ft.log" 2>&1 \
+  || { cat "$SCRATCH/run-ft.log" >&2; fail "//app:image_free_threaded failed to run"; }
+for want in "Hello from rules_pyimage on CPython 3.14.7 (free-threaded build: True, GIL enabled: False)" \
+            "numpy 2.5.5: sum of 1..10000 = 50005000" "after importing numpy, GIL enabled: False" \
+            "two threads counted 2262 and 2262 primes below 20000"; do
+  expect_in "$SCRATCH/run-ft.log" "$want"
+done
+run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/example:free-threaded -c \
+  'import numpy, sys, sysconfig; print(sys.abiflags, sysconfig.get_path("purelib"), numpy.__file__)' >"$SCRATCH/ft-paths.log" 2>&1 \
+  || { cat "$SCRATCH/ft-paths.log" >&2; fail "the free-threaded probe failed"; }
+expect_in "$SCRATCH/ft-paths.log" "t /opt/pyimage/venv/lib/python3.14t/site-packages /opt/pyimage/venv/lib/python3.14t/site-packages/numpy/__init__.py"
+run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entrypoint /opt/pyimage/venv/bin/python3 \
+  rules_pyimage/example:free-threaded /tmp/check_stdlib.py >"$SCRATCH/ft-stdlib.log" 2>&1 \
+  || { cat "$SCRATCH/ft-stdlib.log" >&2; fail "stdlib modules fail in the free-threaded image"; }
+echo "ok: //app:image_free_threaded prints: $(head -n1 "$SCRATCH/run-ft.log"); $(sed -n 4p "$SCRATCH/run-ft.log"); its stdlib modules work"
+
 PROBE='
 import os, ssl
 print("uid", os.getuid(), os.getgid())

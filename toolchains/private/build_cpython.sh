@@ -7,7 +7,9 @@
 # In:  the release tarball, the version it must be, the install prefix, configure flags, the
 #      trim lists (paths relative to the prefix, globs allowed), the files the builder must hold
 #      (each with the Debian package that provides it) and the stdlib modules that must import,
-#      each with the -dev package that provides its library.
+#      each with the -dev package that provides its library. --abi-minor is the minor version as
+#      the installed paths spell it: 3.14, or 3.14t for a free-threaded build (--disable-gil among
+#      the configure flags), whose stdlib is lib/python3.14t and interpreter bin/python3.14t.
 #      With --pgo-task, a profile-guided build (see pgo_build): the instrumented interpreter runs
 #      that script, through the program compiled from --pgo-isolate's C source and with the
 #      library compiled from --pgo-preload's C source preloaded, to make the profile.
@@ -23,12 +25,13 @@ set -euo pipefail
 
 die() { echo "ERROR: CPython ${VERSION:-?}: $*" >&2; exit 1; }
 
-SRC="" VERSION="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE="" PGO_PRELOAD=""
+SRC="" VERSION="" ABI_MINOR="" PREFIX="" EPOCH="" OUT="" TAR_TOOL="" UPDATE="" HARDENING_TOOL="" CFLAGS_H="" CPPFLAGS_H="" LDFLAGS_H="" PGO_TASK="" PGO_ISOLATE="" PGO_PRELOAD=""
 TRIM=() RUNTIME_TRIM=() MODULES=() CONFIGURE=() REQUIRES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --src) SRC="$2"; shift 2 ;;
     --version) VERSION="$2"; shift 2 ;;
+    --abi-minor) ABI_MINOR="$2"; shift 2 ;;
     --prefix) PREFIX="$2"; shift 2 ;;
     --source-date-epoch) EPOCH="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
@@ -50,9 +53,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 MINOR="${VERSION%.*}"
-for v in SRC VERSION PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
+for v in SRC VERSION ABI_MINOR PREFIX EPOCH OUT TAR_TOOL UPDATE HARDENING_TOOL; do
   [[ -n "${!v}" ]] || die "build_cpython.sh: missing --$(echo "$v" | tr 'A-Z_' 'a-z-')"
 done
+[[ "$ABI_MINOR" == "$MINOR" || "$ABI_MINOR" == "${MINOR}t" ]] \
+  || die "build_cpython.sh: --abi-minor $ABI_MINOR is neither $MINOR nor ${MINOR}t"
 [[ -z "$PGO_TASK" || ( -n "$PGO_ISOLATE" && -n "$PGO_PRELOAD" ) ]] \
   || die "build_cpython.sh: --pgo-task needs --pgo-isolate and --pgo-preload"
 
@@ -220,8 +225,13 @@ if ! make install DESTDIR="$B/dest" >"$B/install.log" 2>&1; then
   die "make install failed (last lines above)."
 fi
 D="$B/dest$PREFIX"
-PY="$D/bin/python$MINOR"
-[[ -x "$PY" ]] || die "make install produced no bin/python$MINOR."
+PY="$D/bin/python$ABI_MINOR"
+[[ -x "$PY" && -d "$D/lib/python$ABI_MINOR" ]] || die "make install produced no bin/python$ABI_MINOR and lib/python$ABI_MINOR."
+if [[ "$ABI_MINOR" != "$MINOR" ]]; then
+  # make install hard-links python3.14 to python3.14t. One file under two names would be stripped
+  # as one and the other left as it is (strip writes a new file): the second name becomes a link.
+  ln -sf "python$ABI_MINOR" "$D/bin/python$MINOR"
+fi
 
 # --- 3. every stdlib module that needs a system library must import ----------------------------
 missing=()
@@ -266,16 +276,16 @@ if [[ ${#recompile[@]} -gt 0 ]]; then
   "$PY" -E -s -m compileall -q -f --invalidation-mode checked-hash -o 0 -o 1 -o 2 \
     -s "$B/dest" "${recompile[@]}" >&2
 fi
-find "$D" -type f \( -name '*.so' -o -path "$D/bin/python$MINOR" \) -exec strip --strip-unneeded {} +
+find "$D" -type f \( -name '*.so' -o -path "$D/bin/python$ABI_MINOR" \) -exec strip --strip-unneeded {} +
 mapfile -t leaked < <(grep -rlF -e "$B" "$D" || true)
 [[ ${#leaked[@]} -eq 0 ]] || die "the build path is still in: ${leaked[*]#$D/}"
 # Every ELF file is hardened: full RELRO, PIE, no executable stack; the interpreter, which holds
 # nearly all the C code, also a stack protector and fortified calls.
-"$PY" -E -s "$HARDENING_TOOL" --quiet --core "bin/python$MINOR" "$D" >&2 \
+"$PY" -E -s "$HARDENING_TOOL" --quiet --core "bin/python$ABI_MINOR" "$D" >&2 \
   || die "an ELF file above lacks the hardening flags (were they overridden in configure_flags?)"
 # The build copy says which profile it was built with (the runtime copy has no config directory).
 if [[ -n "$PGO_TASK" ]]; then
-  for c in "$D/lib/python$MINOR"/config-*/; do cp "$B/pgo-profile.txt" "$c/pgo-profile.txt"; done
+  for c in "$D/lib/python$ABI_MINOR"/config-*/; do cp "$B/pgo-profile.txt" "$c/pgo-profile.txt"; done
 fi
 npyc="$(find "$D/lib" -name '*.pyc' | wc -l)"
 [[ "$npyc" -gt 1000 ]] || die "make install byte-compiled only $npyc files (see install.log); the stdlib would ship without .pyc."

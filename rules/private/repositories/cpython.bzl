@@ -58,6 +58,7 @@ package(default_visibility = ["//visibility:public"])
 # Which interpreter py_binary, py_test and the rules' tools run on:
 #   --@{hub}//:python_version=3.11   (a minor version: its default release)
 #   --@{hub}//:python_version=3.13.5 (a full version)
+#   --@{hub}//:python_version=3.14t  (a free-threaded one, where python_versions has 3.14.Nt)
 # Empty means {default}.
 python_version_flag(
     name = "python_version",
@@ -88,12 +89,13 @@ cpython_build(
     src = "@{source_repo}//file",
     source_urls = {source_urls},
     source_sha256 = "{source_sha256}",
-    version = "{version}",
+    version = "{release}",
     builder = ":builder",
     prefix = "{prefix}",
     configure_flags = {configure_flags},
     optimizations = {optimizations},
     lto = {lto},
+    free_threaded = {free_threaded},
 )
 
 cpython_exec(name = "python{version}", build = ":{target}")
@@ -164,12 +166,30 @@ toolchain(
 def target_name(version):
     return "cpython_" + version.replace(".", "_")
 
+def split_version(version):
+    """(release, free_threaded) of a `python_versions` entry: "3.14.7t" is (3.14.7, True).
+
+    Args:
+      version: a release of the version table, with `t` appended for its free-threaded build.
+
+    Returns:
+      The release as the version table has it, and whether the entry asks for no GIL.
+    """
+    if version.endswith("t"):
+        return version[:-1], True
+    return version, False
+
+def minor_of(version):
+    """"3.14" of "3.14.7", "3.14t" of "3.14.7t" (and "3.15" of "3.15.0rc1")."""
+    release, free_threaded = split_version(version)
+    return release.rsplit(".", 1)[0] + ("t" if free_threaded else "")
+
 def _hub_impl(rctx):
     versions = rctx.attr.versions
     default = rctx.attr.default_version
     minors = {}
     for v in versions:
-        minor = v.rsplit(".", 1)[0]
+        minor = minor_of(v)
         if minor not in minors:
             minors[minor] = v
     allowed = sorted(versions + minors.keys())
@@ -182,16 +202,19 @@ def _hub_impl(rctx):
         builder_update = rctx.attr.builder_update_command,
     )]
     for v in versions:
+        release, free_threaded = split_version(v)
         content.append(_HUB_VERSION.format(
             target = target_name(v),
-            source_repo = rctx.attr.source_repos[v],
-            source_urls = repr(rctx.attr.source_urls[v]),
-            source_sha256 = rctx.attr.source_sha256s[v],
+            source_repo = rctx.attr.source_repos[release],
+            source_urls = repr(rctx.attr.source_urls[release]),
+            source_sha256 = rctx.attr.source_sha256s[release],
             version = v,
+            release = release,
             prefix = rctx.attr.prefix,
             configure_flags = repr(rctx.attr.configure_flags),
             optimizations = rctx.attr.optimizations and v not in rctx.attr.plain_versions,
             lto = rctx.attr.lto and v not in rctx.attr.plain_versions,
+            free_threaded = free_threaded,
         ))
         branches[":python_version_" + v] = ":python" + v
     for minor, v in sorted(minors.items()):
@@ -212,11 +235,11 @@ pyimage_python_hub = repository_rule(
     implementation = _hub_impl,
     doc = "Generates the repository of CPython toolchains (`@pyimage_python` by default).",
     attrs = {
-        "versions": attr.string_list(mandatory = True),
+        "versions": attr.string_list(mandatory = True, doc = "The entries of `python_versions`: releases of the table, a free-threaded build as the release with `t` (\"3.14.7t\")."),
         "default_version": attr.string(mandatory = True),
-        "source_repos": attr.string_dict(mandatory = True),
-        "source_urls": attr.string_list_dict(mandatory = True, doc = "Each version's source URLs, for SBOMs."),
-        "source_sha256s": attr.string_dict(mandatory = True, doc = "Each version's source sha256, for SBOMs."),
+        "source_repos": attr.string_dict(mandatory = True, doc = "Each release's `cpython_source` repository (one for 3.14.7 and 3.14.7t)."),
+        "source_urls": attr.string_list_dict(mandatory = True, doc = "Each release's source URLs, for SBOMs."),
+        "source_sha256s": attr.string_dict(mandatory = True, doc = "Each release's source sha256, for SBOMs."),
         "builder_repo": attr.string(mandatory = True, doc = "The `debian_packages` repository of the builder's .deb files."),
         "builder_update_command": attr.string(mandatory = True, doc = "The command that refreshes the builder's lock."),
         "prefix": attr.string(mandatory = True),

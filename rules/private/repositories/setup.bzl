@@ -2,7 +2,7 @@
 (rules/extensions.bzl) share: the checks and the repository rules they call, line for line."""
 
 load("//rules/private:common.bzl", "wheel_lock_format")
-load("//rules/private/repositories:cpython.bzl", "cpython_source", "pyimage_python_hub", "target_name")
+load("//rules/private/repositories:cpython.bzl", "cpython_source", "minor_of", "pyimage_python_hub", "split_version", "target_name")
 load("//rules/private/repositories:debian_packages.bzl", "debian_packages")
 load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms", "pip_packages")
 
@@ -69,15 +69,19 @@ def declare_toolchains(
     if not python_versions:
         fail("%s: python_versions is empty; name at least one of %s" % (caller, ", ".join(cpython_versions.keys())))
     for v in python_versions:
-        if v not in cpython_versions:
-            fail(("%s: unknown CPython version '%s'. Known: %s. To add one, put " +
-                  "a line with its python.org url and sha256 in toolchains/versions.bzl, or pass " +
-                  "cpython_versions = dict(CPYTHON_VERSIONS, **{\"%s\": {\"url\": ..., \"sha256\": ...}}).") %
-                 (caller, v, ", ".join(cpython_versions.keys()), v))
-        entry = cpython_versions[v]
+        release, free_threaded = split_version(v)
+        if release not in cpython_versions:
+            fail(("%s: unknown CPython version '%s'. Known (toolchains/versions.bzl): %s (and, from 3.14 on, each with `t` " +
+                  "for its free-threaded build: 3.14.7t). To add one, run `bazel run " +
+                  "@rules_pyimage//toolchains:versions.update -- %s`; it prints the entry to pass " +
+                  "as cpython_versions = dict(CPYTHON_VERSIONS, **{...}).") %
+                 (caller, v, ", ".join(cpython_versions.keys()), release))
+        if free_threaded and [int(p) for p in minor_of(release).split(".")] < [3, 14]:
+            fail("%s: '%s' asks for a free-threaded build of CPython %s; it is supported from 3.14 on (PEP 779)" % (caller, v, release))
+        entry = cpython_versions[release]
         sha256 = entry.get("sha256", "")
         if "url" not in entry or len(sha256) != 64 or [c for c in sha256.elems() if c not in "0123456789abcdef"]:
-            fail("%s: the table entry of CPython %s needs a 'url' and a 64-hex-digit 'sha256'; it has %s" % (caller, v, entry))
+            fail("%s: the table entry of CPython %s needs a 'url' and a 64-hex-digit 'sha256'; it has %s" % (caller, release, entry))
     for v in plain_versions:
         if v not in python_versions:
             fail("%s: plain_versions names '%s', which is not in python_versions %s" % (caller, v, python_versions))
@@ -89,16 +93,18 @@ def declare_toolchains(
     if not prefix.startswith("/") or "//" in prefix or "/../" in prefix + "/" or "\"" in prefix or "\\" in prefix:
         fail("%s: prefix '%s' must be an absolute path such as /opt/pyimage/python" % (caller, prefix))
 
+    # One source repository per release: 3.14.7 and 3.14.7t compile the same tarball.
+    releases = {split_version(v)[0]: None for v in python_versions}.keys()
     source_repos = {}
-    for v in python_versions:
-        repo = "%s_%s_source" % (name, target_name(v))
+    for release in releases:
+        repo = "%s_%s_source" % (name, target_name(release))
         cpython_source(
             name = repo,
-            version = v,
-            urls = [cpython_versions[v]["url"]],
-            sha256 = cpython_versions[v]["sha256"],
+            version = release,
+            urls = [cpython_versions[release]["url"]],
+            sha256 = cpython_versions[release]["sha256"],
         )
-        source_repos[v] = repo
+        source_repos[release] = repo
 
     builder_repo = name + "_builder"
     builder_update = _update_command(caller, name, builder_lock_text, ".lock.json", "debian_lock")
@@ -115,8 +121,8 @@ def declare_toolchains(
         versions = python_versions,
         default_version = default,
         source_repos = source_repos,
-        source_urls = {v: [cpython_versions[v]["url"]] for v in python_versions},
-        source_sha256s = {v: cpython_versions[v]["sha256"] for v in python_versions},
+        source_urls = {r: [cpython_versions[r]["url"]] for r in releases},
+        source_sha256s = {r: cpython_versions[r]["sha256"] for r in releases},
         prefix = prefix,
         configure_flags = configure_flags,
         optimizations = optimizations,
@@ -149,13 +155,15 @@ def declare_pip_packages(caller, name, lock, lock_text, python_version, build_fr
       lock: the lock's label.
       lock_text: how a user writes it, for the update command in messages.
       wheel_lock: how a user writes the label of the `wheel_lock` that writes it, or "".
-      python_version: the minor version the wheels are for ("3.13").
+      python_version: the minor version the wheels are for ("3.13"; "3.14t" for a free-threaded
+        interpreter).
       build_from_source: distributions to build from their sdist even where a wheel exists.
       toolchains: the name of the toolchains' hub repository.
     """
     _check_name(caller, name)
-    if not (python_version.startswith("3.") and python_version[2:].isdigit()):
-        fail("%s %s: python_version '%s' must be a minor version such as \"3.13\"" % (caller, name, python_version))
+    minor = python_version[:-1] if python_version.endswith("t") else python_version
+    if not (minor.startswith("3.") and minor[2:].isdigit()):
+        fail("%s %s: python_version '%s' must be a minor version such as \"3.13\" (or \"3.14t\" for a free-threaded interpreter)" % (caller, name, python_version))
     pip_packages(
         name = name,
         lock = lock,

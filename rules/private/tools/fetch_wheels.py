@@ -42,10 +42,10 @@ import tempfile
 
 try:
     from rules.private.tools.pypi_lock import (FetchError, Index, dependencies_from_metadata, marker_environment,
-                                               metadata_requirements, normalize, read_lock)
+                                               metadata_requirements, normalize, python_target, read_lock)
 except ImportError:  # run as a script by the repository rule, with its own directory on sys.path
     from pypi_lock import (FetchError, Index, dependencies_from_metadata, marker_environment, metadata_requirements,
-                           normalize, read_lock)
+                           normalize, python_target, read_lock)
 
 
 def fetch(args, index, name, pkg, workdir):
@@ -127,7 +127,7 @@ filegroup(name = "sdist", srcs = ["{file}"])
 
 
 def wheel_python(filename, python_version):
-    """The minor version a wheel is for, or "" when its tags say it runs on any Python 3."""
+    """The minor version a wheel is for ("3.14", "3.14t"), or "" when its tags say it runs on any Python 3."""
     tags = filename[:-len(".whl")].split("-")
     pythons, abi = tags[-3].split("."), tags[-2]
     if abi == "none" and all(p in ("py3", "py2") for p in pythons):
@@ -148,8 +148,10 @@ def main(argv=None):
                         "(default: the registered rules_pyimage toolchain's)")
     args = parser.parse_args(argv)
     args.build_from_source = set(normalize(n) for n in args.build_from_source)
-    if not re.fullmatch(r"3\.[0-9]+", args.python_version):
-        sys.exit("ERROR: --python-version %r is not a Python 3 minor version such as 3.13" % args.python_version)
+    try:
+        python_target(args.python_version)
+    except ValueError as err:
+        sys.exit("ERROR: --python-version %s" % err)
 
     try:
         machine = re.sub(r"^(manylinux_[0-9]+_[0-9]+|manylinux[0-9]+|musllinux_[0-9]+_[0-9]+)_", "", args.platform[0])

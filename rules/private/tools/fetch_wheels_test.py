@@ -128,12 +128,12 @@ class FetchFromLocalIndexTest(unittest.TestCase):
         os.environ.update(self.env)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def fetch(self, hashes, build_from_source=False):
+    def fetch(self, hashes, build_from_source=False, python_version="3.13"):
         lock = os.path.join(self.dir, "requirements.lock.txt")
         with open(lock, "w") as f:
             f.write("pyimagehook==1.0" + "".join(" \\\n    --hash=sha256:" + h for h in hashes) + "\n")
         self.out = os.path.join(self.dir, "repo")
-        argv = ["--lock", lock, "--out", self.out, "--python-version", "3.13", "--platform",
+        argv = ["--lock", lock, "--out", self.out, "--python-version", python_version, "--platform",
                 "manylinux_2_17_x86_64", "--update-command", CMD, "--rules-repo", "rules_pyimage"]
         if build_from_source:
             argv += ["--build-from-source", "pyimagehook"]
@@ -186,6 +186,30 @@ class FetchFromLocalIndexTest(unittest.TestCase):
         shutil.rmtree(self.out)
         self.assertIsNone(self.fetch([sha(self.sdist), sha(generic), sha(specific)], build_from_source=True))
         self.assertEqual(self.fetched(), ["BUILD.bazel", "pyimagehook-1.0.tar.gz"])
+
+    def test_a_free_threaded_target_takes_its_own_abi_and_never_abi3(self):
+        files = {tag: wheel_bytes(tag) for tag in [
+            "cp314-cp314-manylinux_2_17_x86_64", "cp314-cp314t-manylinux_2_17_x86_64",
+            "cp312-abi3-manylinux_2_17_x86_64", "py3-none-any"]}
+        for tag, data in files.items():
+            self.index.add("pyimagehook-1.0-%s.whl" % tag, data)
+        self.index.add("pyimagehook-1.0.tar.gz", self.sdist)
+        locked = [sha(d) for d in files.values()] + [sha(self.sdist)]
+        self.assertIsNone(self.fetch(locked, python_version="3.14t"))
+        self.assertEqual(self.fetched(), ["BUILD.bazel", "pyimagehook-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl"])
+        with open(os.path.join(self.out, "pyimagehook", "BUILD.bazel")) as f:
+            self.assertIn('python_version = "3.14t"', f.read())
+        # The GIL build of the same minor takes its own wheel.
+        shutil.rmtree(self.out)
+        self.assertIsNone(self.fetch(locked, python_version="3.14"))
+        self.assertEqual(self.fetched(), ["BUILD.bazel", "pyimagehook-1.0-cp314-cp314-manylinux_2_17_x86_64.whl"])
+        # Without its own wheel, a free-threaded target takes the sdist, not the abi3 wheel.
+        shutil.rmtree(self.out)
+        del self.index.files["pyimagehook-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl"]
+        del self.index.files["pyimagehook-1.0-py3-none-any.whl"]
+        self.assertIsNone(self.fetch(locked, python_version="3.14t"))
+        self.assertEqual(self.fetched(), ["BUILD.bazel", "pyimagehook-1.0.tar.gz"])
+        self.assertIn("is not a Python 3 minor version", self.fetch(locked, python_version="3.14x"))
 
     def test_an_index_without_hashes_still_gets_the_locked_file(self):
         # No sha256 fragments: each fitting file is downloaded and hashed, the locked one kept.

@@ -154,7 +154,7 @@ def config_args(python_tar):
     """CPython's ./configure arguments, from the _sysconfigdata module in its runtime tar."""
     with tarfile.open(python_tar) as tar:
         for m in tar.getmembers():
-            if re.search(r"/lib/python3\.\d+/_sysconfigdata_[^/]*\.py$", m.name) and m.isreg():
+            if re.search(r"/lib/python3\.\d+t?/_sysconfigdata_[^/]*\.py$", m.name) and m.isreg():
                 tree = ast.parse(tar.extractfile(m).read().decode())
                 for node in tree.body:
                     if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "build_time_vars":

@@ -131,6 +131,14 @@ class MakeSbomTest(unittest.TestCase):
             with open(os.path.join(self.dir, "one", "att", "blobs", "sha256", m["digest"][7:])) as f:
                 self.assertEqual(json.load(f)["subject"]["digest"], layout_digest)
 
+    def test_configure_arguments_of_a_free_threaded_build(self):
+        # Its stdlib is lib/python3.14t.
+        python = tar_file(os.path.join(self.dir, "python314t.tar"), {
+            "opt/x/python/lib/python3.14t/_sysconfigdata_t_linux_x86_64-linux-gnu.py":
+                "build_time_vars = {'CONFIG_ARGS': \"'--prefix=/opt/x/python' '--disable-gil'\"}\n",
+        })
+        self.assertEqual(make_sbom.config_args(python), "'--prefix=/opt/x/python' '--disable-gil'")
+
     def test_same_bytes_twice(self):
         self.run_tool(os.path.join(self.dir, "one"))
         self.run_tool(os.path.join(self.dir, "two"))

@@ -52,7 +52,8 @@ def main(argv=None):
                         help="the whole venv (default), only its own files, or only the wheels' files")
     args = parser.parse_args(argv)
 
-    minor = "python%d.%d" % sys.version_info[:2]
+    # python3.14, or python3.14t on a free-threaded interpreter (its site-packages is there).
+    minor = "python%d.%d%s" % (*sys.version_info[:2], sys.abiflags)
     work = tempfile.mkdtemp(prefix="pyimage-venv.")
     try:
         root = os.path.join(work, "root")

@@ -158,11 +158,22 @@ def lock_format(filename):
     return "requirements"
 
 
+def python_target(python_version):
+    """(minor, free_threaded) of a target's Python as locks and wheels are fetched for it: "3.13"
+    is (3, 13) with the GIL, "3.14t" (3, 14) free-threaded; anything else raises ValueError."""
+    match = re.fullmatch(r"3\.([0-9]+)(t?)", python_version)
+    if not match:
+        raise ValueError("%r is not a Python 3 minor version such as 3.13 (or 3.14t, free-threaded)" % python_version)
+    return int(match.group(1)), bool(match.group(2))
+
+
 def marker_environment(python_version, machine):
-    """PEP 508's environment of CPython `python_version` ("3.13") on Linux `machine`.
+    """PEP 508's environment of CPython `python_version` ("3.13", or "3.14t") on Linux `machine`.
 
     The patch release is not known here (the lock is fetched for a minor version): markers on
-    python_full_version are evaluated for the minor version's first release."""
+    python_full_version are evaluated for the minor version's first release. PEP 508 has no
+    marker for the free-threaded build: "3.14t" reads as "3.14"."""
+    python_version = "3.%d" % python_target(python_version)[0]
     return {
         "implementation_name": "cpython",
         "implementation_version": python_version + ".0",
@@ -426,6 +437,11 @@ def pip_configuration():
     return command, options
 
 
+def _abi3(filename):
+    """Whether a wheel's ABI tag is the limited API's (abi3), which no free-threaded CPython loads."""
+    return filename.endswith(".whl") and "abi3" in filename[:-len(".whl")].split("-")[-2].split(".")
+
+
 class Index:
     """pip's own package finder and HTTP session, set up as pip is on this machine.
 
@@ -453,9 +469,15 @@ class Index:
         self.redact = redact_auth_from_url
         command, options = pip_configuration()
         self.session = command._build_session(options)
-        minor = int(python_version.split(".")[1])
+        # A free-threaded interpreter loads only extensions of its own ABI (cp314t): the limited
+        # API (abi3) does not exist there.
+        minor, free_threaded = python_target(python_version)
+        # pip before 24.1 (its packaging) still adds abi3 to any CPython's tags: candidates()
+        # drops those wheels for a free-threaded target itself.
+        abis = ["cp3%dt" % minor, "none"] if free_threaded else ["cp3%d" % minor, "abi3", "none"]
+        self.free_threaded = free_threaded
         target = TargetPython(platforms=list(platforms), py_version_info=(3, minor),
-                              abis=["cp3%d" % minor, "abi3", "none"], implementation="cp")
+                              abis=abis, implementation="cp")
         self.finder = command._build_package_finder(options=options, session=self.session,
                                                     target_python=target, ignore_requires_python=True)
 
@@ -467,7 +489,7 @@ class Index:
         evaluator = self.finder.make_candidate_evaluator(
             pkg["name"], self._specifier("==" + pkg["version"]), self._hashes({"sha256": pkg["hashes"]}))
         ranked = [c for c in reversed(evaluator.get_applicable_candidates(found))
-                  if wheels or not c.link.is_wheel]
+                  if (wheels or not c.link.is_wheel) and not (self.free_threaded and _abi3(c.link.filename))]
 
         def stated_elsewhere(c):
             return c.link.hash_name == "sha256" and c.link.hash not in pkg["hashes"]
