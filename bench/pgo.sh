@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# How fast the toolchain's interpreter is: pyperformance's CPU benchmarks on
-#   - our 3.11.2 with PGO and LTO (//bench:cpython_3_11_2_pgo_lto: `optimizations`, `lto`) against
-#     Debian's own /usr/bin/python3.11 (3.11.2 too, built by Debian with PGO and LTO) and against
-#     our 3.11.2 without them (//bench:cpython_3_11_2_plain);
-#   - our 3.13.15 with PGO and LTO (the toolchain's own, @pyimage_python//:python3.13.15, what
-#     //app:image runs) against our 3.13.15 without them (//bench:cpython_3_13_15_plain).
+# How fast the toolchain's interpreters are: 17 pyperformance CPU benchmarks on
+#   - ours314: 3.14.7 with PGO and LTO, the default toolchain, the very copy //app:image runs;
+#   - ours313: 3.13.15 with PGO and LTO (//bench:cpython_3_13_15_pgo_lto), the line before;
+#   - debian311: Debian 12's /usr/bin/python3.11 (3.11.2, built by Debian with PGO and LTO);
+#   - plain314: 3.14.7 without PGO and LTO (//bench:cpython_3_14_7_plain), what they bring;
+#   - ours314t: the free-threaded 3.14.7t with PGO and LTO (//bench:cpython_3_14_7t_pgo_lto), what
+#     the free-threaded build costs a program of one thread (bench/free_threaded.sh: two threads);
+#   - again314: ours314 under a second name; its ratio to ours314 is the noise of the run.
 #
 #   bench/pgo.sh [--reps=N]
-#       default 8 repetitions (five interpreters and one of them twice, for the noise); one
-#       repetition of three interpreters took about 1.2 minutes here, so about 20 minutes in all.
-#       The compiles are Bazel actions, cached after the first run (cold: about 8 minutes for each
-#       one with PGO and LTO, 2-3 without).
+#       default 6 interleaved repetitions; one repetition of the six took about 2.5 minutes here.
+#       The compiles are Bazel actions in the disk cache after the first run (cold: about 5-8
+#       minutes each with PGO and LTO, 2-3 without).
 #
 # The interpreters are the runtime copies the rules put into images, unpacked into a scratch
 # directory. pyperformance and pyperf come from PyPI through this machine's pip configuration; each
 # benchmark's run_benchmark.py runs under pyperf directly (the interpreters have no ensurepip, which
-# pyperformance's own virtual environments need), so all five run the same code with the same
+# pyperformance's own virtual environments need), so all of them run the same code with the same
 # pyperf. bench/pyperf_ab.py interleaves them: every repetition runs one worker process of every
 # benchmark on every interpreter, in rotating order, so that a slow minute of this shared machine
 # weighs on all alike, and it compares minima (noise only adds time). It prints each benchmark's
@@ -23,7 +24,7 @@
 # even repetitions alone, which shows how far the run can be trusted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-REPS=8
+REPS=6
 for a in "$@"; do
   case "$a" in
     --reps=*) REPS="${a#--reps=}" ;;
@@ -39,50 +40,34 @@ declare -A VARIANT=([pickle_pure_python]="pickle --pure-python pickle")
 [[ -x /usr/bin/python3.11 ]] || { echo "bench/pgo.sh compares with Debian's /usr/bin/python3.11 (apt-get install python3.11)" >&2; exit 1; }
 W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
+source "$ROOT/bench/interpreters.sh"
 
 echo "building the interpreters ..." >&2
-TARGETS=(//bench:cpython_3_11_2_pgo_lto //bench:cpython_3_11_2_plain //bench:cpython_3_13_15_plain)
-(cd "$ROOT" && bazel build //app:image && bazel build --output_groups=runtime_tar "${TARGETS[@]}") >"$W/build.log" 2>&1 \
-  || { tail -n 30 "$W/build.log" >&2; exit 1; }
-BIN="$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null)"
-unpack() {  # unpack NAME RUNTIME-TAR: the interpreter as $W/NAME/opt/pyimage/python/bin/python3
-  mkdir -p "$W/$1"
-  tar -xf "$2" -C "$W/$1"
-  PY[$1]="$(ls "$W/$1"/opt/*/python/bin/python3)"
-}
+build_interpreters "$W/build.log" //bench:cpython_3_13_15_pgo_lto //bench:cpython_3_14_7_plain //bench:cpython_3_14_7t_pgo_lto
 declare -A PY
-unpack ours311 "$BIN/bench/cpython_3_11_2_pgo_lto.runtime.tar"
-unpack plain311 "$BIN/bench/cpython_3_11_2_plain.runtime.tar"
-unpack plain313 "$BIN/bench/cpython_3_13_15_plain.runtime.tar"
-# The toolchain's own 3.13.15 as //app:image has it: built for the tools (the exec configuration),
-# at the output path of the compile that //app:image depends on (an output base can hold several
-# exec configurations' copies).
-OURS313="$(cd "$ROOT" && bazel aquery 'mnemonic(CPythonBuild, deps(//app:image))' --output=text 2>/dev/null \
-  | grep -oE "bazel-out/[^] ,'\"]*/cpython_3_13_15\.runtime\.tar" | sort -u)"
-[[ -n "$OURS313" && "$OURS313" != *$'\n'* ]] || { echo "expected one compile of 3.13.15 under //app:image, found: ${OURS313:-none}" >&2; exit 1; }
-unpack ours313 "$(cd "$ROOT" && bazel info execution_root 2>/dev/null)/$OURS313"
+PY[ours314]="$(toolchain_interpreter "$W" ours314 3.14.7)"
+PY[ours313]="$(bench_interpreter "$W" ours313 cpython_3_13_15_pgo_lto)"
+PY[plain314]="$(bench_interpreter "$W" plain314 cpython_3_14_7_plain)"
+PY[ours314t]="$(bench_interpreter "$W" ours314t cpython_3_14_7t_pgo_lto)"
 PY[debian311]=/usr/bin/python3.11
 # (Debian's sysconfig records neither flag, though its build uses both.)
-for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($("${PY[$name]}" -c 'import sys, sysconfig; print(sys.version.split()[0], "PGO" if "--enable-optimizations" in sysconfig.get_config_var("CONFIG_ARGS") else "no PGO recorded", "LTO" if "-flto" in (sysconfig.get_config_var("PY_LDFLAGS_NODIST") or "") else "no LTO recorded")'))" >&2; done
+for name in "${!PY[@]}"; do echo "  $name: ${PY[$name]} ($(describe "${PY[$name]}"))" >&2; done
 
-python3 -m pip install -q --target "$W/pyperf" pyperformance pyperf >"$W/pip.log" 2>&1 \
-  || { tail -n 20 "$W/pip.log" >&2; exit 1; }
-DATA="$(ls -d "$W/pyperf/pyperformance/data-files/benchmarks")"
-echo "pyperformance $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperformance; print(pyperformance.__version__)'), pyperf $(PYTHONPATH="$W/pyperf" python3 -c 'import pyperf; print(pyperf.__version__)')" >&2
-
+install_pyperformance "$W"
 ARGS=()
 for b in "${BENCHMARKS[@]}"; do
   read -r dir extra <<<"${VARIANT[$b]:-$b}"
   [[ -f "$DATA/bm_$dir/run_benchmark.py" ]] || { echo "pyperformance has no bm_$dir/run_benchmark.py" >&2; exit 1; }
   ARGS+=(--benchmark "$b:$dir${extra:+:${extra// /:}}")
 done
-for name in ours311 debian311 plain311 ours313 plain313; do ARGS+=(--python "$name=${PY[$name]}"); done
+for name in ours314 ours313 debian311 plain314 ours314t; do ARGS+=(--python "$name=${PY[$name]}"); done
 # The same interpreter under a second name: its ratio to itself is the noise of this run.
-ARGS+=(--python "again311=${PY[ours311]}")
+ARGS+=(--python "again314=${PY[ours314]}")
 KEEP="$(mktemp -d /tmp/pyimage-bench-pgo-results.XXXXXX)"
 echo "measuring: $REPS interleaved repetitions of ${#BENCHMARKS[@]} benchmarks on 5 interpreters (and one twice); every value is kept in $KEEP/values.json" >&2
 PYTHONPATH="$W/pyperf" python3 "$ROOT/bench/pyperf_ab.py" --data "$DATA" --reps "$REPS" --json "$KEEP/values.json" "${ARGS[@]}" \
-  --compare "ours311/debian311=3.11.2: ours with PGO and LTO / Debian's /usr/bin/python3.11" \
-  --compare "ours311/plain311=3.11.2: ours with PGO and LTO / ours without" \
-  --compare "ours313/plain313=3.13.15: ours with PGO and LTO (the default) / ours without" \
-  --compare "ours311/again311=the noise: ours 3.11.2 / the same interpreter again (a ratio this far from 1.00 means nothing)"
+  --compare "ours314/ours313=the default, 3.14.7 / 3.13.15 (both ours, PGO and LTO)" \
+  --compare "ours314/debian311=the default, 3.14.7 / Debian's /usr/bin/python3.11 (3.11.2, PGO and LTO)" \
+  --compare "ours314/plain314=3.14.7: ours with PGO and LTO (the default) / ours without" \
+  --compare "ours314t/ours314=one thread: the free-threaded 3.14.7t / 3.14.7 with the GIL (both PGO and LTO)" \
+  --compare "ours314/again314=the noise: ours 3.14.7 / the same interpreter again (a ratio this far from 1.00 means nothing)"

@@ -138,7 +138,10 @@ def _py_image_impl(ctx):
     # What the app cannot use stays out: the .pyc of the levels it does not run at (or the
     # sources, with sourceless), and the base's libraries that nothing in the image links to.
     # The app layer's own ELF files, if any, are not looked at: an app change must not redo this.
-    python_tar = py.runtime_tar if ctx.attr.pyc == "all" else slim_pyc(ctx, py.runtime_tar, "python", optimize, sourceless)
+    python_tar = py.runtime_tar
+    if ctx.attr.pyc != "all" or ctx.attr.trim_python:
+        level = None if ctx.attr.pyc == "all" else optimize
+        python_tar = slim_pyc(ctx, py.runtime_tar, "python", level, sourceless, trim_stdlib = ctx.attr.trim_python)
     if sourceless and not per_package:
         venv_tar = slim_pyc(ctx, venv_tar, "venv", optimize, True)
     venv_tars = [venv_tar] + [layer.tar for layer in package_layers]
@@ -349,6 +352,7 @@ _py_image = rule(
         "optimize": attr.int(default = 0, values = [0, 1, 2]),
         "pyc": attr.string(default = "one", values = ["one", "all", "sourceless"]),
         "trim_base": attr.bool(default = True),
+        "trim_python": attr.bool(default = True),
         "base_keep": attr.string_list(),
         "venv_layers": attr.string(default = "packages", values = ["packages", "single"]),
         "max_layers": attr.int(default = 64),
@@ -378,6 +382,7 @@ def py_image(
         pyc = "one",
         trim_base = True,
         base_keep = [],
+        trim_python = True,
         venv_layers = "packages",
         max_layers = 64,
         **kwargs):
@@ -450,16 +455,26 @@ def py_image(
         same, but a traceback through the stdlib or a wheel shows file and line number without
         the line's text, and `inspect.getsource` fails there.
       trim_base: leave out of the base layer the shared libraries that no ELF file of the
-        interpreter, the venv or the base itself needs (by DT_NEEDED, transitively), and glibc's
-        gconv modules (only iconv loads them). The dynamic loader, libc, libgcc_s and NSS modules
-        always stay. A Debian package whose libraries all go is left out whole (its other
+        interpreter, the venv or the base itself needs (by DT_NEEDED, transitively), the plugins
+        of packages whose libraries all went (a shared object below a library directory, such
+        as `krb5/plugins/preauth/spake.so`: its package's library loads it with dlopen), glibc's
+        gconv modules (only iconv loads them) and the tz database's leap-second variants
+        (`usr/share/zoneinfo/right`, read only for `TZ=right/...`). The dynamic loader, libc,
+        libgcc_s and NSS modules always stay. A Debian package whose libraries all go is left out whole (its other
         files, dpkg status and md5sums), so that neither the SBOM nor a scanner lists it. The
         list of what was left out is `NAME.base_removed.txt` (in `:NAME.sizes`).
         False keeps the base as it is.
       base_keep: paths or globs in the base to keep although nothing links to them (and what they
         link to), for code that loads them with dlopen: `["usr/lib/x86_64-linux-gnu/gconv/*"]`
         for an app that calls iconv, `["usr/lib/x86_64-linux-gnu/libstdc++.so.6*"]` for one that
-        loads a C++ library through ctypes.
+        loads a C++ library through ctypes, `["usr/share/zoneinfo/right*"]` for the
+        leap-second time zones.
+      trim_python: leave out of the interpreter layer what a program never reads from the
+        standard library: `pydoc_data` (the texts of `help("topic")` and `help("keywords")`;
+        `help(object)` needs none of it, and pydoc says so when they are missing) and
+        `_pydecimal` (decimal's pure-Python fallback, imported only without the `_decimal`
+        extension, so it stays where that is missing). 480 KiB compressed in the example
+        image; False keeps them.
       venv_layers: how the venv's packages are laid out. "packages" (default): each installed
         distribution is a layer of its own (`venv-<name>`), made once per `wheel_library` for
         every image that has it, whose bytes depend only on the wheel, the interpreter's version,
@@ -497,6 +512,7 @@ def py_image(
         pyc = pyc,
         trim_base = trim_base,
         base_keep = base_keep,
+        trim_python = trim_python,
         venv_layers = venv_layers,
         max_layers = max_layers,
         private_venv_mode = venv_mode(optimize, pyc) if venv_layers == "packages" else "",

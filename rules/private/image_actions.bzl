@@ -39,33 +39,40 @@ def layer_gzip(ctx, tar, name, py = None, tool = None):
     )
     return gz
 
-def slim_pyc(ctx, tar, name, optimize, sourceless, py = None, tool = None):
+def slim_pyc(ctx, tar, name, optimize, sourceless, py = None, tool = None, trim_stdlib = False):
     """`tar` with one .pyc per module at `optimize` (in place of the .py with sourceless).
 
     Args:
       ctx: the py_image rule's ctx (or venv_layers_aspect's).
       tar: the layer's tar (the interpreter's or the venv's).
       name: the layer's name, in the output's file name.
-      optimize: 0, 1 or 2, the level the entrypoint runs at.
+      optimize: 0, 1 or 2, the level the entrypoint runs at; None keeps every level.
       sourceless: whether the .pyc replaces the .py.
       py: the CPythonInfo to run the tool on (default: the toolchain's).
       tool: the slim_layer py_tool (default: ctx.attr._slim_tool).
+      trim_stdlib: also leave out what a program never reads from the stdlib (pydoc_data,
+        _pydecimal beside _decimal; slim_layer.py says why).
 
     Returns:
       The new tar.
     """
     out = ctx.actions.declare_file("%s.%s.tar" % (ctx.label.name, name))
-    args = ["pyc", "--optimize", str(optimize)] + (["--sourceless"] if sourceless else []) + [tar.path, out.path]
+    args = ["pyc", "--optimize", "all" if optimize == None else str(optimize)]
+    args += (["--sourceless"] if sourceless else []) + (["--trim-stdlib"] if trim_stdlib else [])
     run_py_tool(
         ctx,
         tool or ctx.attr._slim_tool,
         py or tool_python(ctx),
-        arguments = args,
+        arguments = args + [tar.path, out.path],
         inputs = [tar],
         outputs = [out],
         mnemonic = "ImageSlimPyc",
         execution_requirements = FAST,
-        progress_message = "Keeping one .pyc per module in the %s layer of %s" % (name, ctx.label),
+        progress_message = "Leaving out of the %s layer of %s what it never reads (%s)" % (
+            name,
+            ctx.label,
+            ", ".join(([] if optimize == None else ["the .pyc of other levels"]) + (["unused stdlib modules"] if trim_stdlib else [])),
+        ),
     )
     return out
 

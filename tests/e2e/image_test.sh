@@ -137,13 +137,22 @@ run_ -v "$ROOT/tests/toolchain/check_stdlib.py:/tmp/check_stdlib.py:ro" --entryp
   rules_pyimage/example:latest /tmp/check_stdlib.py >"$SCRATCH/stdlib.log" 2>&1 || { cat "$SCRATCH/stdlib.log" >&2; fail "stdlib modules fail in the image"; }
 echo "ok: every stdlib module that needs a system library works in the image"
 
-# What py_image leaves out: //app:image keeps one .pyc per module and no gconv (iconv cannot
-# convert to UTF-16 there); //tests/image:image_sourceless runs at -OO from .pyc alone, and
-# keeps gconv through base_keep.
-ICONV='import ctypes; libc = ctypes.CDLL(None); libc.iconv_open.restype = ctypes.c_void_p; print("iconv", libc.iconv_open(b"UTF-16", b"UTF-8") != ctypes.c_void_p(-1).value)'
+# What py_image leaves out: //app:image keeps one .pyc per module, no gconv (iconv cannot
+# convert to UTF-16 there), no leap-second zones and no pydoc topics; //tests/image:image_sourceless
+# runs at -OO from .pyc alone, and keeps all three through base_keep and trim_python = False.
+ICONV='import ctypes; libc = ctypes.CDLL(None); libc.iconv_open.restype = ctypes.c_void_p; print("iconv", libc.iconv_open(b"UTF-16", b"UTF-8") != ctypes.c_void_p(-1).value)
+import io, pydoc, zoneinfo
+try:
+    right = zoneinfo.ZoneInfo("right/UTC").key
+except zoneinfo.ZoneInfoNotFoundError:
+    right = "no-right"
+print("zone", zoneinfo.ZoneInfo("Europe/Berlin").key, right)
+out = io.StringIO(); pydoc.Helper(output=out).help("if"); print("topics", "not available" not in out.getvalue())'
 run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/example:latest -c "$ICONV" >"$SCRATCH/iconv.log" 2>&1 \
   || { cat "$SCRATCH/iconv.log" >&2; fail "the iconv probe failed"; }
 expect_in "$SCRATCH/iconv.log" "iconv False"
+expect_in "$SCRATCH/iconv.log" "zone Europe/Berlin no-right"
+expect_in "$SCRATCH/iconv.log" "topics False"
 bazel build "$DC" //tests/image:image_sourceless.tar >"$SCRATCH/sourceless.log" 2>&1 \
   || { tail -n 30 "$SCRATCH/sourceless.log" >&2; fail "building //tests/image:image_sourceless failed"; }
 podman_ load -i "$BIN/tests/image/image_sourceless.tar" >"$SCRATCH/load-sourceless.log" 2>&1 \
@@ -159,6 +168,8 @@ run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest 
   || { cat "$SCRATCH/sourceless-probe.log" >&2; fail "the sourceless probe failed"; }
 expect_in "$SCRATCH/sourceless-probe.log" "optimize 2 /opt/pyimage/python/lib/python3.14/json/__init__.pyc /opt/pyimage/venv/lib/python3.14/site-packages/yaml/__init__.pyc None"
 expect_in "$SCRATCH/sourceless-probe.log" "iconv True"
+expect_in "$SCRATCH/sourceless-probe.log" "zone Europe/Berlin right/UTC"
+expect_in "$SCRATCH/sourceless-probe.log" "topics True"
 run_ --entrypoint /opt/pyimage/venv/bin/python3 rules_pyimage/sourceless:latest -OO -c 'import json; json.loads("{")' \
   >"$SCRATCH/traceback.log" 2>&1 && fail "json.loads('{') did not fail"
 expect_in "$SCRATCH/traceback.log" 'json/decoder.py", line'
@@ -169,7 +180,7 @@ import json, sys
 entrypoint = json.load(open(sys.argv[1]))["config"]["Entrypoint"]
 assert entrypoint == ["/opt/pyimage/venv/bin/python3", "-OO", "-m", "app.main"], entrypoint
 PY
-echo "ok: //app:image has no gconv (iconv to UTF-16 fails); //tests/image:image_sourceless runs at -OO, imports json and yaml from .pyc alone, its traceback names json/decoder.py without the line's text, and keeps gconv through base_keep"
+echo "ok: //app:image has no gconv (iconv to UTF-16 fails), no right/ zones, no pydoc topics; //tests/image:image_sourceless runs at -OO, imports json and yaml from .pyc alone, its traceback names json/decoder.py without the line's text, and keeps gconv and right/ through base_keep and the topics through trim_python = False"
 
 # --- stamping only with --stamp --------------------------------------------------------------------------
 bazel build "$DC" --config=release //app:image >"$SCRATCH/stamp.log" 2>&1 || { tail -n 20 "$SCRATCH/stamp.log" >&2; fail "stamped build failed"; }

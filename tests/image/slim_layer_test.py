@@ -2,8 +2,11 @@
 
 - pyc: one level keeps exactly one .pyc per stdlib module; the sourceless interpreter, unpacked,
   imports the stdlib from .pyc alone (and has no source to show).
-- base: what is left out is what nothing links to (libstdc++, gconv), what stays still satisfies
-  the build-time library check; base_keep and a wheel that needs a library bring it back.
+- trim_stdlib: pydoc_data and _pydecimal go (not _pydecimal without _decimal); the interpreter
+  still computes decimals and answers help().
+- base: what is left out is what nothing links to (libstdc++, gconv, krb5 with its plugin, the
+  leap-second zones), what stays still satisfies the build-time library check; base_keep and a
+  wheel that needs a library bring it back.
 """
 
 import os
@@ -66,6 +69,47 @@ class PycTest(unittest.TestCase):
         self.assertIn("no source:", out.stdout)
 
 
+class TrimStdlibTest(unittest.TestCase):
+    def test_pydoc_data_and_pydecimal_go_and_the_interpreter_does_without(self):
+        entries, _ = slim_layer.slim_pyc(slim_layer.read(PYTHON), 0, False)
+        kept, gone = slim_layer.trim_stdlib(entries)
+        stdlib = "opt/pyimage/python/lib/python3.14/"
+        self.assertIn(stdlib + "pydoc_data/topics.py", gone)
+        self.assertIn(stdlib + "_pydecimal.py", gone)
+        self.assertIn(stdlib + "__pycache__/_pydecimal.cpython-314.pyc", gone)
+        self.assertFalse([n for n in gone if not re.search(r"/pydoc_data(/|$)|_pydecimal", n)], gone)
+        self.assertIn(stdlib + "decimal.py", names(kept))
+        self.assertIn(stdlib + "pydoc.py", names(kept))
+        root = tmpdir()
+        layer = os.path.join(root, "python.tar")
+        dtar.write_entries(layer, kept)
+        with tarfile.open(layer) as tar:
+            tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
+        python = os.path.join(root, "opt/pyimage/python/bin/python3")
+        probe = ("import decimal, pydoc, io, sys\n"
+                 "print(decimal.Decimal(1) / decimal.Decimal(7), '_decimal' in sys.modules, '_pydecimal' in sys.modules)\n"
+                 "out = io.StringIO()\n"
+                 "helper = pydoc.Helper(output=out)\n"
+                 "helper.help('if')\n"
+                 "helper.help(len)\n"
+                 "print(out.getvalue())\n")
+        out = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True, env={"TERM": "dumb"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("0.1428571428571428571428571429 True False", out.stdout)
+        self.assertIn('module "pydoc_data.topics" could not be found', out.stdout)
+        self.assertIn("Return the number of items in a container.", out.stdout)
+
+    def test_pydecimal_stays_where_there_is_no_decimal_extension(self):
+        entries = [(i, d) for i, d in slim_layer.read(PYTHON) if "/_decimal." not in i.name]
+        kept, gone = slim_layer.trim_stdlib(entries)
+        self.assertIn("opt/pyimage/python/lib/python3.14/_pydecimal.py", names(kept))
+        self.assertTrue(gone and all("/pydoc_data" in n for n in gone))
+        # the sourceless spelling of a module goes too
+        sourceless, _ = slim_layer.slim_pyc(slim_layer.read(PYTHON), 0, True)
+        _, gone = slim_layer.trim_stdlib(sourceless)
+        self.assertIn("opt/pyimage/python/lib/python3.14/_pydecimal.pyc", gone)
+
+
 class BaseTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -92,9 +136,9 @@ class BaseTest(unittest.TestCase):
                      "lib/x86_64-linux-gnu/libgcc_s.so.1", LIBDIR + "/libssl.so.3", LIBDIR + "/libsqlite3.so.0",
                      "etc/passwd", "etc/ssl/certs/ca-certificates.crt", "usr/share/zoneinfo/UTC"]:
             self.assertIn(must, names(kept))
-        # only libraries and gconv modules go, and the whole of a package whose libraries all
-        # went (its status, md5sums and the files they list); no directory that still holds
-        # something
+        # only libraries, plugins, gconv modules and the leap-second zones go, and the whole of a
+        # package whose libraries all went (its status, md5sums and the files they list); no
+        # directory that still holds something
         status = "var/lib/dpkg/status.d/"
         whole = set()
         for info, data in self.base:
@@ -103,7 +147,7 @@ class BaseTest(unittest.TestCase):
                 whole |= {line.split(None, 1)[1].lstrip("/") for line in data.decode().splitlines()}
         self.assertIn(status + "libstdc++6", whole)
         for n in gone:
-            self.assertTrue(n.startswith(LIBDIR + "/gconv") or re.search(r"\.so(\.[0-9.]+)?$", n) or n in whole
+            self.assertTrue(n.startswith((LIBDIR + "/gconv", "usr/share/zoneinfo/right")) or re.search(r"\.so(\.[0-9.]+)?$", n) or n in whole
                             or any(w.startswith(n + "/") for w in whole), n)
         self.assertRegex(self.check(kept), r"^\d+ ELF files, every needed library found")
         # every kept symlink that ended at a file in the base still does
@@ -149,6 +193,45 @@ class BaseTest(unittest.TestCase):
         self.assertIn(LIBDIR + "/gconv", kept)
         self.assertIn(LIBDIR + "/libstdc++.so.6.0.30", kept)
         self.assertIn(LIBDIR + "/libstdc++.so.6", kept)
+
+    def test_plugins_follow_their_package(self):
+        # krb5's preauth plugin goes with libkrb5 (nothing in the interpreter links Kerberos),
+        # and with it the whole family; OpenSSL's modules and engines stay with libcrypto.
+        kept, removed = slim_layer.slim_base(self.base, [("python.tar", self.python)], [], MULTIARCH)
+        status = "var/lib/dpkg/status.d/"
+        self.assertIn(LIBDIR + "/krb5/plugins/preauth/spake.so", names(removed))
+        for package in ["libkrb5-3", "libgssapi-krb5-2", "libk5crypto3", "libkrb5support0"]:
+            self.assertIn(status + package, names(removed))
+        self.assertIn(LIBDIR + "/ossl-modules/legacy.so", names(kept))
+        self.assertTrue([n for n in names(kept) if n.startswith(LIBDIR + "/engines-3/")])
+        self.assertIn(LIBDIR + "/libcrypto.so.3", names(kept))
+        self.assertRegex(self.check(kept), r"^\d+ ELF files, every needed library found")
+        # base_keep of the plugin keeps it with what it needs, and so its packages
+        kept, _ = slim_layer.slim_base(self.base, [("python.tar", self.python)], [LIBDIR + "/krb5/plugins/*"], MULTIARCH)
+        self.assertIn(LIBDIR + "/krb5/plugins/preauth/spake.so", names(kept))
+        self.assertIn(LIBDIR + "/libkrb5.so.3", names(kept))
+        self.assertIn(status + "libkrb5-3", names(kept))
+        self.assertRegex(self.check(kept), r"^\d+ ELF files, every needed library found")
+        # a layer that links libkrb5 keeps its plugin too
+        ext = [(i, d) for i, d in self.python if i.name.endswith("/_sqlite3.cpython-314-x86_64-linux-gnu.so")][0]
+        data = ext[1].replace(b"libsqlite3.so.0\0", b"libkrb5.so.3\0\0\0\0")
+        info = tarfile.TarInfo("opt/pyimage/venv/lib/python3.14/site-packages/gss.so")
+        info.size = len(data)
+        kept, _ = slim_layer.slim_base(self.base, [("venv.tar", [(info, data)])], [], MULTIARCH)
+        self.assertIn(LIBDIR + "/krb5/plugins/preauth/spake.so", names(kept))
+
+    def test_leap_second_zones_go_and_tzdata_stays(self):
+        kept, removed = slim_layer.slim_base(self.base, [("python.tar", self.python)], [], MULTIARCH)
+        self.assertIn("usr/share/zoneinfo/right/Europe/Berlin", names(removed))
+        self.assertIn("usr/share/zoneinfo/right", names(removed))
+        for must in ["usr/share/zoneinfo/Europe/Berlin", "usr/share/zoneinfo/UTC", "var/lib/dpkg/status.d/tzdata",
+                     "usr/share/doc/tzdata/copyright"]:
+            self.assertIn(must, names(kept))
+        md5sums = dict((i.name, d) for i, d in kept)["var/lib/dpkg/status.d/tzdata.md5sums"].decode()
+        self.assertIn("  usr/share/zoneinfo/Europe/Berlin\n", md5sums)
+        self.assertNotIn("usr/share/zoneinfo/right/", md5sums)
+        kept, _ = slim_layer.slim_base(self.base, [("python.tar", self.python)], ["usr/share/zoneinfo/right*"], MULTIARCH)
+        self.assertIn("usr/share/zoneinfo/right/Europe/Berlin", names(kept))
 
     def test_a_wheel_that_links_libstdcxx_keeps_it(self):
         # A real extension whose DT_NEEDED entry is rewritten to name libstdc++ instead of sqlite.

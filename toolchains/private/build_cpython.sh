@@ -220,7 +220,16 @@ if [[ -z "$PGO_TASK" ]]; then
 else
   pgo_build
 fi
-if ! make install DESTDIR="$B/dest" >"$B/install.log" 2>&1; then
+# make install byte-compiles the stdlib in one worker process per core (COMPILEALL_OPTS=-j0). A
+# .pyc depends on the state of the process that wrote it (marshal marks an object that has more
+# than one reference, and modules the process imported before hold references too); with the
+# GIL every worker starts alike, and the bytes were the same on every machine. The free-threaded
+# build's reference counts are not: three runs of compileall -j0 on its stdlib gave three sets of
+# .pyc (argparse, _pydatetime, _collections_abc, ...), one process (-j1) gave the same bytes
+# every time. The GIL builds keep -j0, so their bytes (and images) stay as they were.
+COMPILEALL_OPTS=()
+[[ "$ABI_MINOR" == "$MINOR" ]] || COMPILEALL_OPTS=("COMPILEALL_OPTS=-j1")
+if ! make install DESTDIR="$B/dest" "${COMPILEALL_OPTS[@]}" >"$B/install.log" 2>&1; then
   tail -n 40 "$B/install.log" >&2
   die "make install failed (last lines above)."
 fi

@@ -12,16 +12,27 @@ in dtar's order, so the result is as deterministic as the input):
 
   base  The base layer without the shared libraries that no ELF file of the image needs: the
         closure of DT_NEEDED from every ELF file of the layers above (and the base's own
-        executables), through the base's libraries. Also left out: glibc's gconv modules, which
-        only iconv loads (nothing names them in DT_NEEDED). Never left out: the dynamic loader,
-        libc, libgcc_s (glibc loads it itself for thread cancellation and backtraces), NSS modules
-        (loaded by name from nsswitch.conf), and whatever matches a --keep pattern (with what it
-        needs in turn). A Debian package whose libraries all went goes whole: its other files,
+        executables), through the base's libraries. A plugin (a shared object in a directory
+        below a library directory, such as krb5/plugins/preauth/spake.so or
+        ossl-modules/legacy.so) is loaded with dlopen by its own package's library: it stays
+        exactly when a library of its package stays (then with what it needs); a plugin of a
+        package with no library of its own, or of no package, stays. Also left out: glibc's
+        gconv modules, which only iconv loads (nothing names them in DT_NEEDED), and the tz
+        database's leap-second variants (usr/share/zoneinfo/right, read only for TZ=right/...).
+        Never left out: the dynamic loader, libc, libgcc_s (glibc loads it itself for thread
+        cancellation and backtraces), NSS modules (loaded by name from nsswitch.conf), and
+        whatever matches a --keep pattern (with what it needs in turn). A Debian package whose libraries all went goes whole: its other files,
         its dpkg status and md5sums (so neither the SBOM nor a scanner lists it); a package that
         stays has md5sums that list only what it still has. Writes the list of what was left
         out, with sizes, to --removed.
 
-Usage: slim_layer.py pyc --optimize N [--sourceless] IN.tar OUT.tar
+        With --trim-stdlib it also leaves out what a program in production never reads from the
+        standard library: pydoc_data (the texts `help("topic")` shows; help() on an object
+        needs none of it, and pydoc says when they are missing) and _pydecimal (decimal's
+        pure-Python fallback, imported only when the _decimal extension is missing: it stays
+        where there is no _decimal). --optimize all keeps every level (for --trim-stdlib alone).
+
+Usage: slim_layer.py pyc --optimize N|all [--sourceless] [--trim-stdlib] IN.tar OUT.tar
        slim_layer.py base --output OUT.tar --removed LIST.txt --multiarch TRIPLET [--keep GLOB ...]
                           BASE.tar LAYER.tar...
 """
@@ -73,6 +84,25 @@ def slim_pyc(entries, optimize, sourceless):
     return out, len(moved)
 
 
+STDLIB_UNUSED = re.compile(r"^(?P<lib>(?:.*/)?lib/python3\.\d+t?)/(?:(?P<pydoc>pydoc_data(?:/.*)?)|"
+                           r"(?:__pycache__/)?_pydecimal(?:\.pyc?|\.[a-z]+-\d+(?:\.opt-[12])?\.pyc))$")
+
+
+def trim_stdlib(entries):
+    """(kept entries, the names left out): pydoc_data, and _pydecimal where _decimal is."""
+    decimal = {posixpath.dirname(posixpath.dirname(info.name)) for info, _ in entries
+               if fnmatch.fnmatch(posixpath.basename(info.name), "_decimal.*.so")
+               and posixpath.basename(posixpath.dirname(info.name)) == "lib-dynload"}
+    out, gone = [], []
+    for info, data in entries:
+        match = STDLIB_UNUSED.match(info.name)
+        if match and (match.group("pydoc") or match.group("lib") in decimal):
+            gone.append(info.name)
+        else:
+            out.append((info, data))
+    return out, gone
+
+
 def _chain(members, info):
     """The entries a path in the base passes through to its file: itself, then each symlink's
     target in turn ([] when a link leaves the base or loops)."""
@@ -99,10 +129,21 @@ def slim_base(entries, layers, keep, multiarch):
         if posixpath.dirname(info.name) in libs and (info.isreg() or info.issym()):
             by_soname.setdefault(posixpath.basename(info.name), []).append(info)
 
-    def candidate(info):
-        if any(info.name == g or info.name.startswith(g + "/") for g in gconv_dirs):
-            return True
+    def below(info, dirs):
+        return any(info.name == d or info.name.startswith(d + "/") for d in dirs)
+
+    def library(info):
         return not info.isdir() and posixpath.dirname(info.name) in libs and bool(LIBRARY.search(info.name))
+
+    def plugin(info):
+        return not info.isdir() and bool(LIBRARY.search(info.name)) and not below(info, gconv_dirs) and \
+            any(info.name.startswith(d + "/") for d in libs) and posixpath.dirname(info.name) not in libs
+
+    def code(info):
+        return below(info, gconv_dirs) or library(info) or plugin(info)
+
+    def candidate(info):
+        return code(info) or below(info, DATA_LEFT_OUT)
 
     def pinned(info):
         return any(fnmatch.fnmatch(posixpath.basename(info.name), p) for p in ALWAYS_KEEP) or \
@@ -118,21 +159,43 @@ def slim_base(entries, layers, keep, multiarch):
         if chain and chain[-1].isreg() and data_of[chain[-1].name][:4] == b"\x7fELF":
             queue.extend(needed(data_of[chain[-1].name], "/%s (in the base layer)" % chain[-1].name))
 
+    # A plugin's package: its libraries decide whether the plugin stays.
+    package_of = {}
+    for name in members:
+        if name.startswith(STATUS_DIR) and name.endswith(".md5sums"):
+            for line in (data_of[name] or b"").decode("utf-8", "surrogateescape").splitlines():
+                package_of.setdefault(_md5sums_path(line), name)
+    libraries_of = {}
     for info, _ in entries:
-        if not candidate(info) or pinned(info):
+        if library(info) and info.name in package_of:
+            libraries_of.setdefault(package_of[info.name], []).append(info.name)
+    plugins = []
+    for info, _ in entries:
+        if plugin(info) and not pinned(info) and libraries_of.get(package_of.get(info.name)):
+            plugins.append(info)
+        elif not candidate(info) or pinned(info):
             take(info)
     for layer_name, layer in layers:
         for info, data in layer:
             if info.isreg() and data[:4] == b"\x7fELF":
                 queue.extend(needed(data, "/%s (in %s)" % (info.name, layer_name)))
     seen = set()
-    while queue:
-        soname = queue.pop()
-        if soname not in seen:
-            seen.add(soname)
-            for info in by_soname.get(soname, []):
-                take(info)
-    gone = _packages_gone(members, data_of, kept, candidate)
+    while queue or plugins:
+        while queue:
+            soname = queue.pop()
+            if soname not in seen:
+                seen.add(soname)
+                for info in by_soname.get(soname, []):
+                    take(info)
+        # The plugins of packages that keep a library, with what they need in turn (which can
+        # keep another package's library, and so its plugins).
+        staying = [p for p in plugins if any(lib in kept for lib in libraries_of[package_of[p.name]])]
+        if not staying:
+            break
+        plugins = [p for p in plugins if p not in staying]
+        for info in staying:
+            take(info)
+    gone = _packages_gone(members, data_of, kept, code)
     # A directory stays while anything in it stays.
     for name in list(kept):
         parent = posixpath.dirname(name)
@@ -165,6 +228,10 @@ def slim_base(entries, layers, keep, multiarch):
 
 STATUS_DIR = "var/lib/dpkg/status.d/"
 
+# Data in the base that no program reads unless told to by name: left out like an unneeded
+# library (a --keep pattern brings it back).
+DATA_LEFT_OUT = ["usr/share/zoneinfo/right"]
+
 
 def _md5sums_path(line):
     """The path of one line of a package's md5sums ("HEX  PATH"), without a leading /."""
@@ -172,19 +239,19 @@ def _md5sums_path(line):
     return parts[1].lstrip("/") if len(parts) == 2 else ""
 
 
-def _packages_gone(members, data_of, kept, candidate):
+def _packages_gone(members, data_of, kept, code):
     """Leaves out whole (removes from `kept`) each Debian package of the base whose libraries
-    were all left out: its other files (documentation, debugger scripts), its dpkg status and
-    md5sums, so that neither the SBOM nor a scanner reading the status lists a package the
-    image does not hold. A package known only by its status (no md5sums), or with no library,
-    stays. Returns the names left out this way."""
+    (what `code` takes: libraries, plugins, gconv modules) were all left out: its other files
+    (documentation, debugger scripts), its dpkg status and md5sums, so that neither the SBOM nor
+    a scanner reading the status lists a package the image does not hold. A package known only
+    by its status (no md5sums), or with no library, stays. Returns the names left out this way."""
     gone = set()
     for name in sorted(members):
         if not (name.startswith(STATUS_DIR) and name.endswith(".md5sums")) or name not in kept:
             continue
         lines = (data_of[name] or b"").decode("utf-8", "surrogateescape").splitlines()
         files = [f for f in (_md5sums_path(line) for line in lines) if f in members]
-        libraries = [f for f in files if candidate(members[f])]
+        libraries = [f for f in files if code(members[f])]
         if not libraries or any(f in kept for f in libraries):
             continue
         status = name[:-len(".md5sums")]
@@ -199,8 +266,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     pyc = sub.add_parser("pyc")
-    pyc.add_argument("--optimize", type=int, choices=[0, 1, 2], required=True)
+    pyc.add_argument("--optimize", choices=["0", "1", "2", "all"], required=True)
     pyc.add_argument("--sourceless", action="store_true")
+    pyc.add_argument("--trim-stdlib", action="store_true")
     pyc.add_argument("input")
     pyc.add_argument("output")
     base = sub.add_parser("base")
@@ -213,7 +281,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "pyc":
-        entries, _ = slim_pyc(read(args.input), args.optimize, args.sourceless)
+        entries = read(args.input)
+        if args.optimize != "all":
+            entries, _ = slim_pyc(entries, int(args.optimize), args.sourceless)
+        elif args.sourceless:
+            parser.error("--sourceless needs one level (--optimize 0, 1 or 2)")
+        if args.trim_stdlib:
+            entries, _ = trim_stdlib(entries)
         dtar.write_entries(args.output, entries)
         return
     layers = [(layer, read(layer)) for layer in args.layers]
