@@ -60,7 +60,9 @@ class PycTest(unittest.TestCase):
         with tarfile.open(layer) as tar:
             tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
         python = os.path.join(root, "opt/pyimage/python/bin/python3")
-        probe = ("import email.mime.text, inspect, json, logging, sqlite3, ssl, sys\n"
+        self.assertIn("opt/pyimage/python/lib/python3.14/_sysconfigdata__linux_x86_64-linux-gnu.pyc", names(kept))
+        probe = ("import email.mime.text, inspect, json, logging, sqlite3, ssl, sys, sysconfig, pydoc\n"
+                 "sysconfig.get_paths()\n"
                  "print(json.__file__.rsplit('/', 2)[-2:], sys.flags.optimize, json.dumps.__doc__)\n"
                  "try:\n    inspect.getsource(json.dumps)\nexcept OSError as e:\n    print('no source:', e)\n")
         out = subprocess.run([python, "-I", "-OO", "-c", probe], capture_output=True, text=True)

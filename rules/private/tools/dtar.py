@@ -70,6 +70,10 @@ def add_parents(tree, mtime):
             parent = posixpath.dirname(parent)
 
 
+# The pax records that stand for a TarInfo field (tarfile's own names for them).
+_PAX_FIELDS = ("path", "linkpath", "size", "mtime", "uid", "gid", "uname", "gname")
+
+
 def write_entries(output, entries):
     """Writes (TarInfo, bytes or None) entries, sorted by path, as a tar at output.
 
@@ -89,6 +93,12 @@ def write_entries(output, entries):
         with open(tmp, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 for info, data in ordered:
+                    # A TarInfo read from a tar keeps the pax records it came with, and tarfile
+                    # writes those over the fields: a long name renamed by the caller (a .pyc
+                    # moved out of __pycache__) would be written under its old name. The fields
+                    # are the truth; tarfile makes the records again where a field needs one.
+                    for key in _PAX_FIELDS:
+                        info.pax_headers.pop(key, None)
                     if info.isreg():
                         info.size = len(data)
                         tar.addfile(info, io.BytesIO(data))

@@ -64,6 +64,26 @@ class DtarTest(unittest.TestCase):
         self.assertEqual(by_name["opt/a/link"].linkname, "../b/run")
         self.assertTrue(any(len(n) > 100 for n in names))
 
+    def test_a_long_name_renamed_is_written_under_its_new_name(self):
+        # Entries read back from a tar carry the pax record of a long name; a caller that renames
+        # one (slim_layer moving a .pyc out of __pycache__) must get the new name in the tar, and
+        # an entry left alone the same bytes as before.
+        out = self.build("a", 1234, 0o600)
+        with tarfile.open(out) as tar:
+            entries = [(m, tar.extractfile(m).read() if m.isreg() else None) for m in tar.getmembers()]
+        deep = [info for info, _ in entries if info.name.endswith("/f")][0]
+        self.assertIn("path", deep.pax_headers)
+        again = os.path.join(self.tmp, "again.tar")
+        dtar.write_entries(again, entries)
+        self.assertEqual(sha256(again), sha256(out))
+        deep.name = deep.name[:-1] + "g" * 50
+        moved = os.path.join(self.tmp, "moved.tar")
+        dtar.write_entries(moved, entries)
+        with tarfile.open(moved) as tar:
+            names = tar.getnames()
+        self.assertIn(deep.name, names)
+        self.assertFalse([n for n in names if n.endswith("/f")], names)
+
     def test_special_file_refused_and_nothing_left(self):
         root = os.path.join(self.tmp, "fifo")
         os.makedirs(root)
