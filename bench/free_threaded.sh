@@ -8,7 +8,7 @@
 # the cores that are free. The cost on one thread over pyperformance's benchmarks is in
 # bench/pgo.sh (ours314t / ours314).
 #
-#   bench/free_threaded.sh [--reps=N]   (default 7; one repetition takes about 40 s here)
+#   bench/free_threaded.sh [--reps=N]   (default 7; under a minute in all here)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REPS=7

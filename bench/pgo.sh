@@ -9,7 +9,7 @@
 #   - again314: ours314 under a second name; its ratio to ours314 is the noise of the run.
 #
 #   bench/pgo.sh [--reps=N]
-#       default 6 interleaved repetitions; one repetition of the six took about 2.5 minutes here.
+#       default 6 interleaved repetitions; 5 took 7.3 minutes here, the build step aside.
 #       The compiles are Bazel actions in the disk cache after the first run (cold: about 5-8
 #       minutes each with PGO and LTO, 2-3 without).
 #
