@@ -11,17 +11,10 @@
 #   bench/free_threaded.sh [--reps=N]   (default 7; under a minute in all here)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-REPS=7
-for a in "$@"; do
-  case "$a" in
-    --reps=*) REPS="${a#--reps=}" ;;
-    *) echo "usage: bench/free_threaded.sh [--reps=N]" >&2; exit 2 ;;
-  esac
-done
-[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bench/free_threaded.sh: --reps takes a positive number, not '$REPS'" >&2; exit 2; }
+source "$ROOT/bench/interpreters.sh"
+parse_reps bench/free_threaded.sh 7 "$@"
 W="$(mktemp -d /tmp/pyimage-bench-free-threaded.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
-source "$ROOT/bench/interpreters.sh"
 
 echo "building the interpreters ..." >&2
 build_interpreters "$W/build.log" //bench:cpython_3_14_7t_pgo_lto

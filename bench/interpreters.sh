@@ -1,6 +1,19 @@
 # shellcheck shell=bash
-# Sourced by bench/pgo.sh and bench/free_threaded.sh: the interpreters they measure, as the rules
-# build them, unpacked from their runtime tars into a scratch directory. Needs ROOT (the repository).
+# Sourced by bench/pgo.sh and bench/free_threaded.sh: their --reps=N, and the interpreters they
+# measure, as the rules build them, unpacked from their runtime tars into a scratch directory.
+# Needs ROOT (the repository).
+
+parse_reps() {  # parse_reps SCRIPT DEFAULT ARG...: sets REPS from --reps=N (a positive number)
+  local script="$1" a
+  REPS="$2"
+  for a in "${@:3}"; do
+    case "$a" in
+      --reps=*) REPS="${a#--reps=}" ;;
+      *) echo "usage: $script [--reps=N]" >&2; exit 2 ;;
+    esac
+  done
+  [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "$script: --reps takes a positive number, not '$REPS'" >&2; exit 2; }
+}
 
 build_interpreters() {  # build_interpreters LOG TARGET...: //app:image (the toolchain's) and TARGET...
   (cd "$ROOT" && bazel build //app:image && bazel build --output_groups=runtime_tar "${@:2}") >"$1" 2>&1 \

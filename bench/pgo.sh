@@ -24,14 +24,8 @@
 # even repetitions alone, which shows how far the run can be trusted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-REPS=6
-for a in "$@"; do
-  case "$a" in
-    --reps=*) REPS="${a#--reps=}" ;;
-    *) echo "usage: bench/pgo.sh [--reps=N]" >&2; exit 2 ;;
-  esac
-done
-[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "bench/pgo.sh: --reps takes a positive number, not '$REPS'" >&2; exit 2; }
+source "$ROOT/bench/interpreters.sh"
+parse_reps bench/pgo.sh 6 "$@"
 # CPU-bound benchmarks that need nothing beyond the standard library (as in bench/hardening.sh).
 # A variant runs another benchmark's script with options (pyperformance's MANIFEST: <local:pickle>).
 BENCHMARKS=(chaos deltablue fannkuch float go hexiom json_dumps json_loads nbody nqueens
@@ -40,7 +34,6 @@ declare -A VARIANT=([pickle_pure_python]="pickle --pure-python pickle")
 [[ -x /usr/bin/python3.11 ]] || { echo "bench/pgo.sh compares with Debian's /usr/bin/python3.11 (apt-get install python3.11)" >&2; exit 1; }
 W="$(mktemp -d /tmp/pyimage-bench-pgo.XXXXXX)"
 trap 'chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"' EXIT
-source "$ROOT/bench/interpreters.sh"
 
 echo "building the interpreters ..." >&2
 build_interpreters "$W/build.log" //bench:cpython_3_13_15_pgo_lto //bench:cpython_3_14_7_plain //bench:cpython_3_14_7t_pgo_lto

@@ -33,6 +33,16 @@ def names(entries):
     return {info.name for info, _ in entries}
 
 
+def unpacked_python(entries):
+    """The interpreter of an interpreter layer's entries, written as a tar and unpacked."""
+    root = tmpdir()
+    layer = os.path.join(root, "python.tar")
+    dtar.write_entries(layer, entries)
+    with tarfile.open(layer) as tar:
+        tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
+    return os.path.join(root, "opt/pyimage/python/bin/python3")
+
+
 class PycTest(unittest.TestCase):
     def test_one_level(self):
         entries = slim_layer.read(PYTHON)
@@ -54,12 +64,7 @@ class PycTest(unittest.TestCase):
         self.assertFalse([n for n in names(kept) if "__pycache__" in n])
         stdlib = [n for n in names(kept) if "/lib/python3.14/" in n and "/site-packages" not in n]
         self.assertFalse([n for n in stdlib if n.endswith(".py")], "a .py with a .pyc was left")
-        root = tmpdir()
-        layer = os.path.join(root, "python.tar")
-        dtar.write_entries(layer, kept)
-        with tarfile.open(layer) as tar:
-            tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
-        python = os.path.join(root, "opt/pyimage/python/bin/python3")
+        python = unpacked_python(kept)
         self.assertIn("opt/pyimage/python/lib/python3.14/_sysconfigdata__linux_x86_64-linux-gnu.pyc", names(kept))
         probe = ("import email.mime.text, inspect, json, logging, sqlite3, ssl, sys, sysconfig, pydoc\n"
                  "sysconfig.get_paths()\n"
@@ -82,12 +87,7 @@ class TrimStdlibTest(unittest.TestCase):
         self.assertFalse([n for n in gone if not re.search(r"/pydoc_data(/|$)|_pydecimal", n)], gone)
         self.assertIn(stdlib + "decimal.py", names(kept))
         self.assertIn(stdlib + "pydoc.py", names(kept))
-        root = tmpdir()
-        layer = os.path.join(root, "python.tar")
-        dtar.write_entries(layer, kept)
-        with tarfile.open(layer) as tar:
-            tar.extractall(root, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))
-        python = os.path.join(root, "opt/pyimage/python/bin/python3")
+        python = unpacked_python(kept)
         probe = ("import decimal, pydoc, io, sys\n"
                  "print(decimal.Decimal(1) / decimal.Decimal(7), '_decimal' in sys.modules, '_pydecimal' in sys.modules)\n"
                  "out = io.StringIO()\n"
