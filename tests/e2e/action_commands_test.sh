@@ -88,10 +88,12 @@ PY
 # tools are built in the exec configuration and the interpreter only there (cpython_exec), with
 # no host configuration anywhere.
 EVERYTHING='deps(//... except attr(tags, "\bmanual\b", //...))'
-count_compiles() {  # count_compiles AQUERY_TEXT_FILE: "VERSION COUNT" lines (not bench/'s own builds)
-  grep -E "^action 'Compiling CPython [0-9.]+ " "$1" | grep -vE "\((@@?)?//bench:" | awk '{print $4}' | sort | uniq -c | awk '{print $2, $1}'
+count_compiles() {  # count_compiles AQUERY_TEXT_FILE: "VERSION COUNT" lines (not bench/'s own builds; 3.14.7t for
+  # the free-threaded build, whose message says "Compiling CPython 3.14.7 (free-threaded)")
+  grep -E "^action 'Compiling CPython [0-9.]+ " "$1" | grep -vE "\((@@?)?//bench:" \
+    | awk '{print $4 ($5 == "(free-threaded)" ? "t" : "")}' | sort | uniq -c | awk '{print $2, $1}'
 }
-want="$(printf '%s 1\n' 3.11.2 3.13.15 3.14.7)"
+want="$(printf '%s 1\n' 3.11.2 3.13.15 3.14.7 3.14.7t)"
 bazel aquery "mnemonic(CPythonBuild, $EVERYTHING)" --output=text >"$SCRATCH/compiles4.txt" 2>"$SCRATCH/compiles4.log" \
   || { tail -n 20 "$SCRATCH/compiles4.log" >&2; fail "bazel aquery (Bazel 4) failed"; }
 [[ "$(count_compiles "$SCRATCH/compiles4.txt")" == "$want" ]] \
@@ -101,4 +103,4 @@ tools/bazel7.sh aquery "mnemonic(CPythonBuild, $EVERYTHING)" --output=text >"$SC
 [[ "$(count_compiles "$SCRATCH/compiles7.txt")" == "$want" ]] \
   || fail "Bazel 7: CPythonBuild actions per version for //... are: $(count_compiles "$SCRATCH/compiles7.txt" | tr '\n' ' ')(want each once)"
 grep -q 'Configuration: .*-exec-' "$SCRATCH/compiles7.txt" || fail "Bazel 7: the compiles are not in the exec configuration"
-echo "ok: //... compiles each of 3.11.2, 3.13.15, 3.14.7 once on Bazel 4 and once on Bazel 7 (bzlmod), in the exec configuration"
+echo "ok: //... compiles each of 3.11.2, 3.13.15, 3.14.7 and the free-threaded 3.14.7t once on Bazel 4 and once on Bazel 7 (bzlmod), in the exec configuration"
