@@ -460,10 +460,10 @@ def py_image(
         as `krb5/plugins/preauth/spake.so`: its package's library loads it with dlopen), glibc's
         gconv modules (only iconv loads them) and the tz database's leap-second variants
         (`usr/share/zoneinfo/right`, read only for `TZ=right/...`). The dynamic loader, libc,
-        libgcc_s and NSS modules always stay. A Debian package whose libraries all go is left out whole (its other
-        files, dpkg status and md5sums), so that neither the SBOM nor a scanner lists it. The
-        list of what was left out is `NAME.base_removed.txt` (in `:NAME.sizes`).
-        False keeps the base as it is.
+        libgcc_s and NSS modules always stay. A Debian package whose libraries all go is left
+        out whole (its other files, dpkg status and md5sums), so that neither the SBOM nor a
+        scanner lists it. The list of what was left out is `NAME.base_removed.txt` (in
+        `:NAME.sizes`). False keeps the base as it is.
       base_keep: paths or globs in the base to keep although nothing links to them (and what they
         link to), for code that loads them with dlopen: `["usr/lib/x86_64-linux-gnu/gconv/*"]`
         for an app that calls iconv, `["usr/lib/x86_64-linux-gnu/libstdc++.so.6*"]` for one that
@@ -473,7 +473,7 @@ def py_image(
         standard library: `pydoc_data` (the texts of `help("topic")` and `help("keywords")`;
         `help(object)` needs none of it, and pydoc says so when they are missing) and
         `_pydecimal` (decimal's pure-Python fallback, imported only without the `_decimal`
-        extension, so it stays where that is missing). 480 KiB compressed in the example
+        extension, so it stays where that is missing). About 470 KiB compressed in the example
         image; False keeps them.
       venv_layers: how the venv's packages are laid out. "packages" (default): each installed
         distribution is a layer of its own (`venv-<name>`), made once per `wheel_library` for

@@ -2,6 +2,7 @@
 (rules/extensions.bzl) share: the checks and the repository rules they call, line for line."""
 
 load("//rules/private:common.bzl", "wheel_lock_format")
+load("//rules/private:cpython.bzl", "FREE_THREADED_SINCE")
 load("//rules/private/repositories:cpython.bzl", "cpython_source", "minor_of", "pyimage_python_hub", "split_version", "target_name")
 load("//rules/private/repositories:debian_packages.bzl", "debian_packages")
 load("//rules/private/repositories:pip_packages.bzl", "manylinux_platforms", "pip_packages")
@@ -76,8 +77,8 @@ def declare_toolchains(
                   "@rules_pyimage//toolchains:versions.update -- %s`; it prints the entry to pass " +
                   "as cpython_versions = dict(CPYTHON_VERSIONS, **{...}).") %
                  (caller, v, ", ".join(cpython_versions.keys()), release))
-        if free_threaded and [int(p) for p in minor_of(release).split(".")] < [3, 14]:
-            fail("%s: '%s' asks for a free-threaded build of CPython %s; it is supported from 3.14 on (PEP 779)" % (caller, v, release))
+        if free_threaded and [int(p) for p in minor_of(release).split(".")] < [int(p) for p in FREE_THREADED_SINCE.split(".")]:
+            fail("%s: '%s' asks for a free-threaded build of CPython %s; it is supported from %s on (PEP 779)" % (caller, v, release, FREE_THREADED_SINCE))
         entry = cpython_versions[release]
         sha256 = entry.get("sha256", "")
         if "url" not in entry or len(sha256) != 64 or [c for c in sha256.elems() if c not in "0123456789abcdef"]:

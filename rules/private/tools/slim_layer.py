@@ -21,10 +21,10 @@ in dtar's order, so the result is as deterministic as the input):
         database's leap-second variants (usr/share/zoneinfo/right, read only for TZ=right/...).
         Never left out: the dynamic loader, libc, libgcc_s (glibc loads it itself for thread
         cancellation and backtraces), NSS modules (loaded by name from nsswitch.conf), and
-        whatever matches a --keep pattern (with what it needs in turn). A Debian package whose libraries all went goes whole: its other files,
-        its dpkg status and md5sums (so neither the SBOM nor a scanner lists it); a package that
-        stays has md5sums that list only what it still has. Writes the list of what was left
-        out, with sizes, to --removed.
+        whatever matches a --keep pattern (with what it needs in turn). A Debian package whose
+        libraries all went goes whole: its other files, its dpkg status and md5sums (so neither
+        the SBOM nor a scanner lists it); a package that stays has md5sums that list only what
+        it still has. Writes the list of what was left out, with sizes, to --removed.
 
         With --trim-stdlib it also leaves out what a program in production never reads from the
         standard library: pydoc_data (the texts `help("topic")` shows; help() on an object
@@ -136,8 +136,8 @@ def slim_base(entries, layers, keep, multiarch):
         return not info.isdir() and posixpath.dirname(info.name) in libs and bool(LIBRARY.search(info.name))
 
     def plugin(info):
-        return not info.isdir() and bool(LIBRARY.search(info.name)) and not below(info, gconv_dirs) and \
-            any(info.name.startswith(d + "/") for d in libs) and posixpath.dirname(info.name) not in libs
+        return not info.isdir() and bool(LIBRARY.search(info.name)) and below(info, libs) and \
+            posixpath.dirname(info.name) not in libs and not below(info, gconv_dirs)
 
     def code(info):
         return below(info, gconv_dirs) or library(info) or plugin(info)
